@@ -246,3 +246,17 @@ LOGGING = {
 
 # --- WebSocket gateway ---------------------------------------------------------------------
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=65_536)
+
+# --- Event streams (one per user, both transports) -----------------------------------------
+EVENT_STREAM_MAX_EVENTS = env.int("EVENT_STREAM_MAX_EVENTS", default=1_000)
+EVENT_STREAM_TTL_SECONDS = env.int("EVENT_STREAM_TTL_SECONDS", default=86_400)
+EVENTS_LONG_POLL_MAX_SECONDS = env.int("EVENTS_LONG_POLL_MAX_SECONDS", default=30)
+
+# --- Presence (presence/) ------------------------------------------------------------------
+# (presence settings go here)
+
+# --- Waiting room (queueing/) --------------------------------------------------------------
+# (queue settings go here)
+
+# --- Appointments (appointments/) ----------------------------------------------------------
+# (appointment settings go here)

@@ -6,6 +6,9 @@ from .health import healthz
 
 api_patterns = [
     path("", include("accounts.urls")),
+    path("", include("presence.urls")),
+    path("", include("queueing.urls")),
+    path("", include("appointments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

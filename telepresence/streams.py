@@ -1,0 +1,150 @@
+"""Each user's event stream: what that user may receive, in order, with ids, on both transports.
+
+Every event for a user is appended to their Redis Stream (trimmed to EVENT_STREAM_MAX_EVENTS,
+expired after EVENT_STREAM_TTL_SECONDS of silence) and the stream id becomes the event's `id`.
+Open WebSockets get it pushed through the user's channel-layer group; HTTP clients long-poll
+`GET /api/events/?after=<id>`. Both see the same ids, so a client that reconnects or switches
+transport resumes from its last id and loses nothing. The stream is the truth; the push is only
+a notification, which is why channels-redis dropping a message under load costs no event.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+
+from .errors import Invalid
+from .redis import get_async_redis, get_redis, key
+
+EVENT_FIELD = "e"
+_CURSOR = re.compile(r"^(0|\d{1,20}-\d{1,20})$")
+
+Event = dict[str, Any]
+
+
+def stream_key(user_id: object) -> str:
+    return key("stream", user_id)
+
+
+def user_group(user_id: object) -> str:
+    """The channel-layer group of one user's open sockets: small groups, cheap fan-out."""
+    return f"{settings.REDIS_KEY_PREFIX}.user.{user_id}"
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[Event]
+    cursor: str
+    # True when events after the client's cursor were already trimmed away: the client must
+    # take a fresh snapshot instead of trusting the gap-free promise.
+    truncated: bool = False
+
+
+def validate_cursor(after: str | None) -> str | None:
+    if after in (None, ""):
+        return None
+    if not _CURSOR.match(after):
+        raise Invalid("`after` must be an event id such as 1733241600000-0.", code="bad_cursor")
+    return after
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+
+def publish(*, user_ids: Iterable[object], event: Event) -> list[tuple[str, Event]]:
+    """Append one event to each user's stream and push it live; returns (user, event) pairs.
+
+    Call it after commit (see publish_on_commit): a rolled-back change must not be announced.
+    """
+    recipients = list(dict.fromkeys(str(user_id) for user_id in user_ids))
+    if not recipients:
+        return []
+    payload = json.dumps(event, separators=(",", ":"), default=str)
+    pipe = get_redis().pipeline(transaction=False)
+    for user_id in recipients:
+        _append(pipe, user_id, payload)
+    ids = pipe.execute()[::2]
+    deliveries = [(user_id, {**event, "id": event_id}) for user_id, event_id in zip(recipients, ids)]
+    push(deliveries)
+    return deliveries
+
+
+def publish_on_commit(*, user_ids: Iterable[object], event: Event) -> None:
+    recipients = list(user_ids)
+    transaction.on_commit(lambda: publish(user_ids=recipients, event=event))
+
+
+def _append(pipe: redis.client.Pipeline, user_id: str, payload: str) -> None:
+    stream = stream_key(user_id)
+    pipe.xadd(
+        stream, {EVENT_FIELD: payload}, maxlen=settings.EVENT_STREAM_MAX_EVENTS, approximate=True
+    )
+    pipe.expire(stream, settings.EVENT_STREAM_TTL_SECONDS)
+
+
+def push(deliveries: list[tuple[str, Event]]) -> None:
+    """Notify the recipients' open sockets; from sync code (views, tasks)."""
+    if deliveries:
+        async_to_sync(apush)(deliveries)
+
+
+async def apush(deliveries: list[tuple[str, Event]]) -> None:
+    layer = get_channel_layer()
+    await asyncio.gather(
+        *(
+            layer.group_send(user_group(user_id), {"type": "stream.event", "event": event})
+            for user_id, event in deliveries
+        )
+    )
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _decode(entries: list[tuple[str, dict[str, str]]]) -> list[Event]:
+    return [{**json.loads(fields[EVENT_FIELD]), "id": event_id} for event_id, fields in entries]
+
+
+def _id_tuple(event_id: str) -> tuple[int, int]:
+    millis, _, sequence = event_id.partition("-")
+    return int(millis), int(sequence or 0)
+
+
+async def aread(*, user_id: object, after: str | None, wait_seconds: float = 0, count: int = 100) -> Page:
+    """Events after the cursor, waiting up to wait_seconds for the first one (long-poll).
+
+    Without a cursor the client starts from now: it gets the current end as its cursor.
+    """
+    client = get_async_redis()
+    stream = stream_key(user_id)
+    start = after or await _last_id(client, stream)
+    block = int(wait_seconds * 1000) if wait_seconds > 0 else None
+    reply = await client.xread({stream: start}, count=count, block=block)
+    events = _decode(reply[0][1]) if reply else []
+    cursor = events[-1]["id"] if events else start
+    truncated = bool(after) and after != "0" and await _trimmed_past(client, stream, after)
+    return Page(events=events, cursor=cursor, truncated=truncated)
+
+
+async def _last_id(client: Any, stream: str) -> str:
+    last = await client.xrevrange(stream, count=1)
+    return last[0][0] if last else "0"
+
+
+async def _trimmed_past(client: Any, stream: str, after: str) -> bool:
+    """Were events newer than `after` trimmed away? Only Redis 7 records what it trimmed."""
+    try:
+        info = await client.xinfo_stream(stream)
+    except redis.ResponseError:  # no stream: nothing was ever kept, so nothing was lost
+        return False
+    max_deleted = info.get("max-deleted-entry-id")
+    return bool(max_deleted) and _id_tuple(after) < _id_tuple(max_deleted)
