@@ -256,7 +256,62 @@ EVENTS_LONG_POLL_MAX_SECONDS = env.int("EVENTS_LONG_POLL_MAX_SECONDS", default=3
 # (presence settings go here)
 
 # --- Waiting room (queueing/) --------------------------------------------------------------
-# (queue settings go here)
+# A waiting patient who goes offline keeps their place this long before the entry becomes `left`;
+# a doctor holding a claim who goes offline has as long to return before it goes back to the queue.
+QUEUE_AWAY_GRACE_SECONDS = env.int("QUEUE_AWAY_GRACE_SECONDS", default=120)
+# Priority ageing: after this much waiting an entry counts as one urgency level more urgent...
+QUEUE_AGING_SECONDS_PER_LEVEL = env.int("QUEUE_AGING_SECONDS_PER_LEVEL", default=600)
+# ...but ageing alone never lifts an entry above this level (1 = resuscitation stays first).
+QUEUE_AGING_MAX_PROMOTION_LEVEL = env.int("QUEUE_AGING_MAX_PROMOTION_LEVEL", default=2)
+# A checked-in appointment that is due counts this many levels more urgent (< 1: it goes ahead of
+# walk-ins of its own urgency, never ahead of a more urgent one).
+QUEUE_APPOINTMENT_BONUS_LEVELS = env.float("QUEUE_APPOINTMENT_BONUS_LEVELS", default=0.5)
+# An appointment is due from this long before its start.
+QUEUE_APPOINTMENT_DUE_LEAD_SECONDS = env.int("QUEUE_APPOINTMENT_DUE_LEAD_SECONDS", default=600)
+# Estimated consultation length when the queue has no finished consultation today.
+QUEUE_DEFAULT_CONSULTATION_SECONDS = env.int("QUEUE_DEFAULT_CONSULTATION_SECONDS", default=600)
+# Estimates shown to patients are rounded to this, so they do not flicker with every second.
+QUEUE_ESTIMATE_ROUNDING_SECONDS = env.int("QUEUE_ESTIMATE_ROUNDING_SECONDS", default=60)
+# Patients' positions are recomputed after each change in their queue: in a Celery task (at most
+# once per debounce window per queue) or, when false, right after the commit in the same process.
+QUEUE_POSITIONS_REFRESH_ASYNC = env.bool("QUEUE_POSITIONS_REFRESH_ASYNC", default=True)
+QUEUE_POSITIONS_DEBOUNCE_MS = env.int("QUEUE_POSITIONS_DEBOUNCE_MS", default=500)
+# How many candidates per urgency `next` reads at a time (more are read if all of them fail).
+QUEUE_NEXT_BATCH_SIZE = env.int("QUEUE_NEXT_BATCH_SIZE", default=20)
+QUEUE_EXPIRE_INTERVAL_SECONDS = env.float("QUEUE_EXPIRE_INTERVAL_SECONDS", default=5.0)
+QUEUE_RECONCILE_INTERVAL_SECONDS = env.float("QUEUE_RECONCILE_INTERVAL_SECONDS", default=30.0)
+for _name in (
+    "QUEUE_AWAY_GRACE_SECONDS",
+    "QUEUE_AGING_SECONDS_PER_LEVEL",
+    "QUEUE_DEFAULT_CONSULTATION_SECONDS",
+    "QUEUE_ESTIMATE_ROUNDING_SECONDS",
+    "QUEUE_NEXT_BATCH_SIZE",
+    "QUEUE_EXPIRE_INTERVAL_SECONDS",
+    "QUEUE_RECONCILE_INTERVAL_SECONDS",
+):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be greater than 0.")
+if not 1 <= QUEUE_AGING_MAX_PROMOTION_LEVEL <= 5:
+    raise ImproperlyConfigured("QUEUE_AGING_MAX_PROMOTION_LEVEL must be between 1 and 5.")
+if not 0 <= QUEUE_APPOINTMENT_BONUS_LEVELS < 5:
+    raise ImproperlyConfigured("QUEUE_APPOINTMENT_BONUS_LEVELS must be between 0 and 5.")
+if QUEUE_APPOINTMENT_DUE_LEAD_SECONDS < 0 or QUEUE_POSITIONS_DEBOUNCE_MS < 0:
+    raise ImproperlyConfigured(
+        "QUEUE_APPOINTMENT_DUE_LEAD_SECONDS and QUEUE_POSITIONS_DEBOUNCE_MS cannot be negative."
+    )
+CELERY_BEAT_SCHEDULE["queue-expire-away"] = {
+    "task": "queueing.tasks.expire_away",
+    "schedule": QUEUE_EXPIRE_INTERVAL_SECONDS,
+}
+# Ageing reorders a queue with nobody doing anything: recompute everyone's position now and then.
+CELERY_BEAT_SCHEDULE["queue-refresh-positions"] = {
+    "task": "queueing.tasks.refresh_positions",
+    "schedule": QUEUE_RECONCILE_INTERVAL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["queue-reconcile-presence"] = {
+    "task": "queueing.tasks.reconcile_presence",
+    "schedule": QUEUE_RECONCILE_INTERVAL_SECONDS,
+}
 
 # --- Appointments (appointments/) ----------------------------------------------------------
 # (appointment settings go here)
