@@ -117,8 +117,9 @@ def doctor_recipients(entry: QueueEntry) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def publish_entry_changed(*, entry_id: object) -> None:
-    """Send the entry as it is now (after the commit) to the doctors who may see it."""
+def publish_entry_changed(*, entry_id: object, holder_only: bool = False) -> None:
+    """Send the entry as it is now (after the commit) to the doctors who may see it, or only
+    to the doctor holding it."""
     entry = (
         QueueEntry.objects.select_related("queue", "patient", "claimed_by")
         .filter(pk=entry_id)
@@ -128,7 +129,11 @@ def publish_entry_changed(*, entry_id: object) -> None:
         return
     presence = presence_of(user_ids=[entry.patient_id]).get(str(entry.patient_id))
     payload = entry_for_doctor(entry, presence=presence, spot=None, now=timezone.now())
-    streams.publish(user_ids=doctor_recipients(entry), event={"type": CHANGED, "entry": payload})
+    if holder_only and entry.claimed_by_id is not None:
+        recipients = [str(entry.claimed_by_id)]
+    else:
+        recipients = doctor_recipients(entry)
+    streams.publish(user_ids=recipients, event={"type": CHANGED, "entry": payload})
 
 
 def entry_changed_on_commit(*, entry_id: object) -> None:

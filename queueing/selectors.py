@@ -21,7 +21,10 @@ from .models import URGENCY_MAX, URGENCY_MIN, Queue, QueueEntry, QueueEntryTrans
 
 Status = QueueEntry.Status
 
-PICK_FIELDS = ("id", "patient_id", "urgency", "virtual_start", "appointment_id", "appointment_start")
+PICK_FIELDS = (
+    "id", "queue_id", "patient_id", "urgency", "virtual_start", "appointment_id",
+    "appointment_start",
+)
 
 
 class UnknownQueue(Invalid):
@@ -70,6 +73,12 @@ def queues_served_by(*, doctor: User) -> QuerySet[Queue]:
     return Queue.objects.filter(Q(doctors=doctor) | Q(doctors__isnull=True)).distinct()
 
 
+def queue_ids_served_by(*, doctor: User) -> list[uuid.UUID]:
+    # Read once as a short list: a subquery inside the entries' filters makes PostgreSQL scan
+    # the whole line instead of using the (queue, status, urgency, virtual_start) index.
+    return list(queues_served_by(doctor=doctor).values_list("pk", flat=True))
+
+
 def queue_named_for(*, doctor_id: object) -> Queue | None:
     """The first queue that names this doctor, if any."""
     return Queue.objects.filter(doctors__pk=doctor_id).order_by("name").first()
@@ -107,7 +116,7 @@ def users_online(*, user_ids: Iterable[object]) -> set[str]:
 def _doctor_visible_q(doctor: User) -> Q:
     """Entries a doctor may see: reserved for them, claimed by them, or unreserved in a queue
     they serve. An entry reserved for another doctor is that doctor's business."""
-    served = queues_served_by(doctor=doctor).values("pk")
+    served = queue_ids_served_by(doctor=doctor)
     return (
         Q(doctor=doctor)
         | Q(claimed_by=doctor)
@@ -174,15 +183,15 @@ def _candidate(row: dict[str, Any]) -> rules.Candidate:
 
 def next_candidates(
     *, doctor: User, now: datetime, per_urgency: int, exclude: set[str]
-) -> tuple[list[tuple[rules.Candidate, str]], bool]:
-    """The best waiting entries for this doctor, in order, with their patient ids.
+) -> tuple[list[tuple[rules.Candidate, str, str]], bool]:
+    """The best waiting entries for this doctor, in order, with their patient and queue ids.
 
     Within one urgency and without an appointment the order is the virtual start, so the best
     walk-ins are among the first `per_urgency` of each urgency: five small indexed reads instead
     of the whole line. Entries reserved for this doctor (appointments, a handful) are all read.
     The flag says whether some urgency had more rows than were read.
     """
-    served = queues_served_by(doctor=doctor).values("pk")
+    served = queue_ids_served_by(doctor=doctor)
     waiting = QueueEntry.objects.filter(status=Status.WAITING).exclude(pk__in=list(exclude))
     rows = list(waiting.filter(doctor=doctor).values(*PICK_FIELDS))
     truncated = False
@@ -194,9 +203,21 @@ def next_candidates(
         )
         truncated = truncated or len(batch) == per_urgency
         rows.extend(batch)
-    patient_of = {str(row["id"]): str(row["patient_id"]) for row in rows}
+    by_id = {str(row["id"]): row for row in rows}
     ordered = rules.order([_candidate(row) for row in rows], now=now, weights=weights())
-    return [(candidate, patient_of[candidate.id]) for candidate in ordered], truncated
+    return [
+        (c, str(by_id[c.id]["patient_id"]), str(by_id[c.id]["queue_id"])) for c in ordered
+    ], truncated
+
+
+def no_longer_waiting(*, entry_ids: list[str]) -> set[str]:
+    """Among these entries, those another doctor (or presence) took out of `waiting` meanwhile."""
+    if not entry_ids:
+        return set()
+    still = QueueEntry.objects.filter(pk__in=entry_ids, status=Status.WAITING).values_list(
+        "pk", flat=True
+    )
+    return set(entry_ids) - {str(pk) for pk in still}
 
 
 # --- the line, positions and estimates --------------------------------------------------------

@@ -135,15 +135,24 @@ def _after_commit_safely(name: str, action: Callable[[], None]) -> None:
         try:
             action()
         except redis.RedisError:
-            logger.warning("queue %s skipped: redis unreachable", name)
+            logger.warning("queue %s skipped: redis unreachable", name, exc_info=True)
 
     transaction.on_commit(run)
 
 
-def _announce(*, entry_id: object, queue_id: object) -> None:
-    """After the commit: the entry to its doctors, positions to the queue's patients."""
-    _after_commit_safely("changed", lambda: events.publish_entry_changed(entry_id=entry_id))
-    _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=queue_id))
+def _announce(*, entry_id: object, queue_id: object, line_changed: bool = True) -> None:
+    """After the commit: the entry to its doctors, positions to the queue's patients.
+
+    `line_changed` is False for changes of an entry already out of the line (claimed, in
+    consultation): only the doctor holding it is told, and nobody's position moves. Telling
+    every doctor of the queue about every start and completion would cost doctors² pushes.
+    """
+    _after_commit_safely(
+        "changed",
+        lambda: events.publish_entry_changed(entry_id=entry_id, holder_only=not line_changed),
+    )
+    if line_changed:
+        _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=queue_id))
 
 
 def _refresh_positions_soon(*, queue_id: object) -> None:
@@ -175,12 +184,11 @@ def _move(
 ) -> bool:
     """Move the entry from the status it was read in; False when someone changed it first."""
     with transaction.atomic():
-        rows = QueueEntry.objects.filter(pk=entry.pk, status=entry.status)
-        if also is not None:
-            rows = rows.filter(also)
-        won = rows.update(status=to_status, **(updates or {}))
-        if won != 1:
-            return False
+        # WARNING: the audit row is written before the conditional update on purpose. The update
+        # locks the row until the commit, and every competing update waits on that lock; with
+        # the update last, the lock lives for one round trip instead of the whole transaction
+        # (with fifty doctors pressing `next` at once, that was the difference between a convoy
+        # and a queue). A lost race rolls the audit row back with everything else.
         _record(
             entry_id=entry.pk,
             from_status=entry.status,
@@ -190,7 +198,19 @@ def _move(
             note=note,
             data=data,
         )
-        _announce(entry_id=entry.pk, queue_id=entry.queue_id)
+        rows = QueueEntry.objects.filter(pk=entry.pk, status=entry.status)
+        if also is not None:
+            rows = rows.filter(also)
+        won = rows.update(status=to_status, **(updates or {}))
+        if won != 1:
+            transaction.set_rollback(True)
+            return False
+        queued = QueueEntry.QUEUED_STATUSES
+        _announce(
+            entry_id=entry.pk,
+            queue_id=entry.queue_id,
+            line_changed=entry.status in queued or to_status in queued,
+        )
     return True
 
 
@@ -291,9 +311,16 @@ def queue_entry_leave(*, entry_id: object, patient: User, now: datetime | None =
 # --- doctors ----------------------------------------------------------------------------------
 
 
-def _claim(*, entry_id: object, doctor: User, now: datetime, note: str) -> QueueEntry | None:
+def _claim(
+    *, entry_id: object, queue_id: object, doctor: User, now: datetime, note: str
+) -> QueueEntry | None:
     """The one conditional update that decides who gets an entry; None when someone else did."""
     with transaction.atomic():
+        # Audit row first, update last: see the WARNING in _move.
+        _record(
+            entry_id=entry_id, from_status=Status.WAITING, to_status=Status.CLAIMED,
+            actor=doctor, at=now, note=note,
+        )
         won = (
             QueueEntry.objects.filter(pk=entry_id, status=Status.WAITING)
             .filter(Q(doctor__isnull=True) | Q(doctor=doctor))
@@ -305,14 +332,10 @@ def _claim(*, entry_id: object, doctor: User, now: datetime, note: str) -> Queue
             )
         )
         if won != 1:
+            transaction.set_rollback(True)
             return None
-        _record(
-            entry_id=entry_id, from_status=Status.WAITING, to_status=Status.CLAIMED,
-            actor=doctor, at=now, note=note,
-        )
-        entry = _fresh(entry_id)
-        _announce(entry_id=entry.pk, queue_id=entry.queue_id)
-    return entry
+        _announce(entry_id=entry_id, queue_id=queue_id)
+    return _fresh(entry_id)
 
 
 def queue_entry_next(*, doctor: User, now: datetime | None = None) -> QueueEntry | None:
@@ -339,15 +362,22 @@ def queue_entry_next(*, doctor: User, now: datetime | None = None) -> QueueEntry
         )
         # Presence is checked again here: an entry is only `waiting` while its patient was
         # online when last heard of, and handing doctors patients who left is what this avoids.
-        online = selectors.users_online(user_ids=[patient_id for _, patient_id in candidates])
-        for candidate, patient_id in candidates:
+        online = selectors.users_online(user_ids=[patient_id for _, patient_id, _ in candidates])
+        gone: set[str] = set()
+        for candidate, patient_id, queue_id in candidates:
             tried.add(candidate.id)
-            if patient_id not in online:
+            if patient_id not in online or candidate.id in gone:
                 continue
-            entry = _claim(entry_id=candidate.id, doctor=doctor, now=now, note="next")
+            entry = _claim(
+                entry_id=candidate.id, queue_id=queue_id, doctor=doctor, now=now, note="next"
+            )
             if entry is not None:
                 return entry
-            # Lost the race for it: another doctor has it. Try the next one, no error.
+            # Lost the race: another doctor has it. No error; and rather than lose the race
+            # for each of the following ones in turn, drop all those already taken at once.
+            gone = selectors.no_longer_waiting(
+                entry_ids=[c.id for c, _, _ in candidates if c.id not in tried]
+            )
         if not more:
             return None
         per_urgency *= 4
@@ -360,7 +390,9 @@ def queue_entry_claim(*, entry_id: object, doctor: User, now: datetime | None = 
     entry = selectors.entry_get_for(user=doctor, entry_id=entry_id)
     if entry.status != Status.WAITING or entry.doctor_id not in (None, doctor.pk):
         raise NotClaimable()
-    claimed = _claim(entry_id=entry.pk, doctor=doctor, now=_now(now), note="claimed")
+    claimed = _claim(
+        entry_id=entry.pk, queue_id=entry.queue_id, doctor=doctor, now=_now(now), note="claimed"
+    )
     if claimed is None:
         raise NotClaimable()
     return claimed

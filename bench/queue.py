@@ -1,0 +1,184 @@
+"""Benchmark: `next` calls per second with 10,000 waiting entries and 50 doctors pressing at once.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/queue_dev REDIS_URL=redis://127.0.0.1:6379/0 \
+        python bench/queue.py [--entries 10000] [--doctors 50] [--seconds 20] [--offline 0.1]
+
+Creates its own queue, doctors, patients and entries (and migrates the database first), marks the
+patients online in Redis under a private key prefix (a share of them offline, so `next` has to
+skip some), then runs one worker thread per doctor, as daphne runs sync views: call `next`, then start the consultation (so the
+next call takes a new patient), until the time is up. Prints throughput and latency, checks that
+no entry went to two doctors, and removes everything it created. Bounded: setup plus --seconds.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# WARNING: this file is named queue.py, so with its folder first on sys.path it would shadow the
+# standard library's `queue` (which Django's imports need). Drop that folder before importing.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+sys.path.insert(0, str(_HERE.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telepresence.settings")
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Private Redis keys: the benchmark never touches a running service's presence or streams.
+os.environ["REDIS_KEY_PREFIX"] = f"tpbench-{os.getpid()}"
+
+import django  # noqa: E402
+from asgiref.sync import sync_to_async  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import F  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from presence import keys  # noqa: E402
+from queueing import services  # noqa: E402
+from queueing.models import Queue, QueueEntry, QueueEntryTransition  # noqa: E402
+from telepresence.redis import get_redis  # noqa: E402
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)] if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--doctors", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--offline", type=float, default=0.1, help="share of patients offline")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    tag = uuid.uuid4().hex[:8]
+    redis = get_redis()
+    password = make_password(None)
+    print(f"setup: {args.entries} entries, {args.doctors} doctors, database "
+          f"{connection.settings_dict['ENGINE'].rsplit('.', 1)[-1]}:{connection.settings_dict['NAME']}")
+    started = time.perf_counter()
+    doctors = User.objects.bulk_create(
+        User(username=f"bench-{tag}-dr{i}", role=User.Role.DOCTOR, password=password)
+        for i in range(args.doctors)
+    )
+    patients = User.objects.bulk_create(
+        (User(username=f"bench-{tag}-pt{i}", role=User.Role.PATIENT, password=password)
+         for i in range(args.entries)),
+        batch_size=2_000,
+    )
+    queue = Queue.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}")
+    queue.doctors.add(*doctors)
+    now = timezone.now()
+    rng = random.Random(4)
+    QueueEntry.objects.bulk_create(
+        (
+            QueueEntry(
+                queue=queue,
+                patient=patient,
+                reason="benchmark",
+                urgency=rng.choices([1, 2, 3, 4, 5], weights=[1, 5, 20, 50, 24])[0],
+                status=QueueEntry.Status.WAITING,
+                joined_at=now - timedelta(seconds=rng.uniform(0, 7_200)),
+                virtual_start=now,
+            )
+            for patient in patients
+        ),
+        batch_size=2_000,
+    )
+    QueueEntry.objects.filter(queue=queue).update(virtual_start=F("joined_at"))
+    pipe = redis.pipeline(transaction=False)
+    millis = int(time.time() * 1000)
+    for user in [*patients, *doctors]:
+        status = "offline" if user.role == User.Role.PATIENT and rng.random() < args.offline else "online"
+        pipe.hset(keys.user_state(user.pk), mapping={"status": status, "since": millis, "last_seen": millis})
+    pipe.execute()
+    print(f"setup took {time.perf_counter() - started:.1f} s")
+
+    latencies: list[float] = []
+    claimed: list[str] = []
+    empty: list[int] = []
+    errors: list[str] = []
+
+    def one_call(doctor: User) -> tuple[float, str | None]:
+        t0 = time.perf_counter()
+        entry = services.queue_entry_next(doctor=doctor)
+        elapsed = time.perf_counter() - t0
+        if entry is None:
+            return elapsed, None
+        services.queue_entry_start(entry_id=entry.pk, doctor=doctor)
+        return elapsed, str(entry.pk)
+
+    async def doctor_loop(doctor: User, deadline: float) -> None:
+        # As under daphne: the sync service runs in a worker thread, and its after-commit push
+        # (async_to_sync) hops back to this event loop, whose Redis connections it reuses.
+        step = sync_to_async(one_call, thread_sensitive=False)
+        try:
+            while time.perf_counter() < deadline:
+                elapsed, entry_id = await step(doctor)
+                latencies.append(elapsed)
+                if entry_id is None:
+                    empty.append(1)
+                else:
+                    claimed.append(entry_id)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(f"{type(error).__name__}: {error}")
+
+    async def run_all() -> float:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=len(doctors)))
+        t_start = time.perf_counter()
+        await asyncio.gather(*(doctor_loop(d, t_start + args.seconds) for d in doctors))
+        return time.perf_counter() - t_start
+
+    wall = asyncio.run(run_all())
+    nones = len(empty)
+
+    calls = len(latencies)
+    distinct = len(set(claimed))
+    double_claims = (
+        QueueEntryTransition.objects.filter(entry__queue=queue, to_status="claimed").count()
+        - QueueEntry.objects.filter(queue=queue, claimed_at__isnull=False).count()
+    )
+    print(f"{len(doctors)} doctors in {len(doctors)} threads for {wall:.1f} s "
+          "(each loop: next, then start)")
+    print(f"next calls: {calls}  ->  {calls / wall:.1f} calls/s; claims {len(claimed)} "
+          f"({len(claimed) / wall:.1f}/s), empty answers {nones}")
+    if latencies:
+        print(f"next latency ms: p50 {percentile(latencies, .5) * 1000:.1f}  "
+              f"p95 {percentile(latencies, .95) * 1000:.1f}  p99 {percentile(latencies, .99) * 1000:.1f}  "
+              f"mean {statistics.mean(latencies) * 1000:.1f}")
+    print(f"correctness: {distinct} distinct entries for {len(claimed)} claims; "
+          f"extra claim transitions: {double_claims}; errors: {len(errors)}")
+    for error in errors[:5]:
+        print("  error:", error)
+
+    # Clean up everything this run created.
+    QueueEntry.objects.filter(queue=queue).delete()
+    queue.delete()
+    User.objects.filter(username__startswith=f"bench-{tag}-").delete()
+    stale = list(redis.scan_iter(f"{os.environ['REDIS_KEY_PREFIX']}:*", count=5_000))
+    for start in range(0, len(stale), 5_000):
+        redis.delete(*stale[start:start + 5_000])
+    if errors or distinct != len(claimed) or double_claims:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
