@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -193,16 +194,20 @@ def next_candidates(
     """
     served = queue_ids_served_by(doctor=doctor)
     waiting = QueueEntry.objects.filter(status=Status.WAITING).exclude(pk__in=list(exclude))
-    rows = list(waiting.filter(doctor=doctor).values(*PICK_FIELDS))
-    truncated = False
-    for urgency in range(URGENCY_MIN, URGENCY_MAX + 1):
-        batch = list(
-            waiting.filter(doctor__isnull=True, queue__in=served, urgency=urgency)
-            .order_by("virtual_start", "id")
-            .values(*PICK_FIELDS)[:per_urgency]
-        )
-        truncated = truncated or len(batch) == per_urgency
-        rows.extend(batch)
+    reserved = waiting.filter(doctor=doctor).values(*PICK_FIELDS)
+    heads = [
+        waiting.filter(doctor__isnull=True, queue__in=served, urgency=urgency)
+        .order_by("virtual_start", "id")
+        .values(*PICK_FIELDS)[:per_urgency]
+        for urgency in range(URGENCY_MIN, URGENCY_MAX + 1)
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # One round trip (PostgreSQL); SQLite cannot slice inside a UNION, so it gets five.
+        rows = list(reserved.union(*heads, all=True))
+    else:
+        rows = list(reserved) + [row for head in heads for row in head]
+    # Over-counts when reserved entries share an urgency: at worst one extra round.
+    truncated = any(n >= per_urgency for n in Counter(row["urgency"] for row in rows).values())
     by_id = {str(row["id"]): row for row in rows}
     ordered = rules.order([_candidate(row) for row in rows], now=now, weights=weights())
     return [
