@@ -1,7 +1,7 @@
 """Benchmark: `next` calls per second with 10,000 waiting entries and 50 doctors pressing at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/queue_dev REDIS_URL=redis://127.0.0.1:6379/0 \
-        python bench/queue.py [--entries 10000] [--doctors 50] [--seconds 20] [--offline 0.1]
+        python bench/queue.py [--entries 10000] [--doctors 50] [--seconds 20] [--warmup 5] [--offline 0.1]
 
 Creates its own queue, doctors, patients and entries (and migrates the database first), marks the
 patients online in Redis under a private key prefix (a share of them offline, so `next` has to
@@ -21,6 +21,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import statistics
@@ -54,6 +55,15 @@ from queueing.models import Queue, QueueEntry, QueueEntryTransition  # noqa: E40
 from telepresence.redis import get_redis  # noqa: E402
 
 
+class CountingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)] if ordered else 0.0
@@ -63,7 +73,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--doctors", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured time first")
     parser.add_argument("--offline", type=float, default=0.1, help="share of patients offline")
     args = parser.parse_args()
 
@@ -125,13 +136,16 @@ def main() -> None:
         services.queue_entry_start(entry_id=entry.pk, doctor=doctor)
         return elapsed, str(entry.pk)
 
-    async def doctor_loop(doctor: User, deadline: float) -> None:
+    async def doctor_loop(doctor: User, measure_from: float, deadline: float) -> None:
         # As under daphne: the sync service runs in a worker thread, and its after-commit push
         # (async_to_sync) hops back to this event loop, whose Redis connections it reuses.
         step = sync_to_async(one_call, thread_sensitive=False)
         try:
             while time.perf_counter() < deadline:
+                began = time.perf_counter()
                 elapsed, entry_id = await step(doctor)
+                if began < measure_from:
+                    continue  # warm-up: connections being opened, caches filled
                 latencies.append(elapsed)
                 if entry_id is None:
                     empty.append(1)
@@ -143,10 +157,14 @@ def main() -> None:
     async def run_all() -> float:
         loop = asyncio.get_running_loop()
         loop.set_default_executor(ThreadPoolExecutor(max_workers=len(doctors)))
-        t_start = time.perf_counter()
-        await asyncio.gather(*(doctor_loop(d, t_start + args.seconds) for d in doctors))
-        return time.perf_counter() - t_start
+        measure_from = time.perf_counter() + args.warmup
+        deadline = measure_from + args.seconds
+        await asyncio.gather(*(doctor_loop(d, measure_from, deadline) for d in doctors))
+        return time.perf_counter() - measure_from
 
+    skipped_pushes = CountingHandler()
+    logging.getLogger("queueing.services").addHandler(skipped_pushes)
+    logging.getLogger("queueing.services").propagate = False
     wall = asyncio.run(run_all())
     nones = len(empty)
 
@@ -157,7 +175,7 @@ def main() -> None:
         - QueueEntry.objects.filter(queue=queue, claimed_at__isnull=False).count()
     )
     print(f"{len(doctors)} doctors in {len(doctors)} threads for {wall:.1f} s "
-          "(each loop: next, then start)")
+          f"(each loop: next, then start; after {args.warmup:.0f} s warm-up)")
     print(f"next calls: {calls}  ->  {calls / wall:.1f} calls/s; claims {len(claimed)} "
           f"({len(claimed) / wall:.1f}/s), empty answers {nones}")
     if latencies:
@@ -166,6 +184,8 @@ def main() -> None:
               f"mean {statistics.mean(latencies) * 1000:.1f}")
     print(f"correctness: {distinct} distinct entries for {len(claimed)} claims; "
           f"extra claim transitions: {double_claims}; errors: {len(errors)}")
+    print(f"after-commit events skipped (Redis refused, e.g. connection pool exhausted): "
+          f"{skipped_pushes.count}")
     for error in errors[:5]:
         print("  error:", error)
 

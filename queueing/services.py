@@ -137,7 +137,7 @@ def _after_commit_safely(name: str, action: Callable[[], None]) -> None:
         try:
             action()
         except redis.RedisError:
-            logger.warning("queue %s skipped: redis unreachable", name, exc_info=True)
+            logger.warning("queue %s skipped: redis unreachable", name)
 
     transaction.on_commit(run)
 

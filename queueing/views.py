@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from presence.selectors import presence_of
-from telepresence.errors import DomainError, Forbidden
+from telepresence.errors import DomainError, Forbidden, Invalid
 
 from . import events, selectors, services
 from .models import QueueEntry
@@ -47,6 +47,22 @@ def _for_viewer(user: User, entry: QueueEntry, spot: selectors.LineSpot | None, 
     return events.entry_for_patient(entry, spot=spot)
 
 
+LIST_LIMIT_DEFAULT = 500
+LIST_LIMIT_MAX = 2_000
+
+
+def _limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return LIST_LIMIT_DEFAULT
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= LIST_LIMIT_MAX:
+        raise Invalid(f"`limit` is a whole number from 1 to {LIST_LIMIT_MAX}.", code="bad_limit")
+    return limit
+
+
 class QueuesView(QueueAPIView):
     @extend_schema(responses={200: QueueSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -65,7 +81,11 @@ class QueuesView(QueueAPIView):
 class EntriesView(QueueAPIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("queue", str, description="Doctors and staff: one queue (id or slug).")
+            OpenApiParameter("queue", str, description="Doctors and staff: one queue (id or slug)."),
+            OpenApiParameter(
+                "limit", int, description=f"Doctors and staff: at most this many, best first "
+                f"(default {LIST_LIMIT_DEFAULT}, at most {LIST_LIMIT_MAX})."
+            ),
         ],
         responses={200: DoctorEntrySerializer(many=True)},
         description="Doctors: the active entries they may take, in order, each with the patient's "
@@ -81,7 +101,8 @@ class EntriesView(QueueAPIView):
             return Response([events.entry_for_patient(entry, spot=selectors.entry_spot(entry=entry, now=now))])
         ref = request.query_params.get("queue")
         queue = selectors.queue_resolve(ref=ref) if ref else None
-        rows = selectors.entries_in_order(user=user, now=now, queue=queue)
+        limit = _limit(request.query_params.get("limit"))
+        rows = selectors.entries_in_order(user=user, now=now, queue=queue)[:limit]
         presence = presence_of(user_ids=[entry.patient_id for entry, _ in rows])
         return Response(
             [

@@ -285,3 +285,18 @@ def test_doctor_stats_cover_the_queues_they_serve(client_for, doctor, default_qu
     derm.doctors.add(DoctorFactory())
     body = client_for(doctor).get("/api/queue/stats/").json()
     assert [q["slug"] for q in body["queues"]] == ["general"]
+
+
+def test_doctor_list_takes_a_limit_best_first(client_for, doctor, default_queue):
+    early, late = PatientFactory(), PatientFactory()
+    join(early, minutes_ago=5)
+    join(late)
+    body = client_for(doctor).get("/api/queue/entries/?limit=1").json()
+    assert [e["patient"]["id"] for e in body] == [str(early.pk)]
+    response = client_for(doctor).get("/api/queue/entries/?limit=0")
+    assert (response.status_code, response.json()["code"]) == (400, "bad_limit")
+
+
+def test_unknown_queue_filter_is_a_400(client_for, doctor, default_queue):
+    response = client_for(doctor).get("/api/queue/entries/?queue=nope")
+    assert (response.status_code, response.json()["code"]) == (400, "unknown_queue")
