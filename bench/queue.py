@@ -76,13 +76,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured time first")
     parser.add_argument("--offline", type=float, default=0.1, help="share of patients offline")
+    parser.add_argument(
+        "--without-push", action="store_true",
+        help="diagnostic: skip the channel-layer notification of open sockets (events are "
+        "still appended to every recipient's stream), to separate its cost from the queue's",
+    )
     args = parser.parse_args()
+    if args.without_push:
+        from telepresence import streams
+
+        streams.push = lambda deliveries: None
 
     call_command("migrate", verbosity=0)
     tag = uuid.uuid4().hex[:8]
     redis = get_redis()
     password = make_password(None)
-    print(f"setup: {args.entries} entries, {args.doctors} doctors, database "
+    print(f"setup: {args.entries} entries, {args.doctors} doctors, "
+          f"{'no live push, ' if args.without_push else ''}database "
           f"{connection.settings_dict['ENGINE'].rsplit('.', 1)[-1]}:{connection.settings_dict['NAME']}")
     started = time.perf_counter()
     doctors = User.objects.bulk_create(

@@ -188,17 +188,20 @@ def next_candidates(
     """The best waiting entries for this doctor, in order, with their patient and queue ids.
 
     Within one urgency and without an appointment the order is the virtual start, so the best
-    walk-ins are among the first `per_urgency` of each urgency: five small indexed reads instead
-    of the whole line. Entries reserved for this doctor (appointments, a handful) are all read.
+    walk-ins are among the first `per_urgency` of each urgency in each queue: small indexed reads
+    (one UNION on PostgreSQL) instead of the whole line. Entries reserved for this doctor (appointments, a handful) are all read.
     The flag says whether some urgency had more rows than were read.
     """
     served = queue_ids_served_by(doctor=doctor)
     waiting = QueueEntry.objects.filter(status=Status.WAITING).exclude(pk__in=list(exclude))
-    reserved = waiting.filter(doctor=doctor).values(*PICK_FIELDS)
+    reserved = waiting.filter(doctor=doctor).order_by().values(*PICK_FIELDS)
+    # One head per (queue, urgency), not per urgency across queues: each is then a range of the
+    # queue_entry_pick index read in order, stopping after `per_urgency` rows.
     heads = [
-        waiting.filter(doctor__isnull=True, queue__in=served, urgency=urgency)
+        waiting.filter(doctor__isnull=True, queue_id=queue_id, urgency=urgency)
         .order_by("virtual_start", "id")
         .values(*PICK_FIELDS)[:per_urgency]
+        for queue_id in served
         for urgency in range(URGENCY_MIN, URGENCY_MAX + 1)
     ]
     if connection.features.supports_slicing_ordering_in_compound:
@@ -206,8 +209,9 @@ def next_candidates(
         rows = list(reserved.union(*heads, all=True))
     else:
         rows = list(reserved) + [row for head in heads for row in head]
-    # Over-counts when reserved entries share an urgency: at worst one extra round.
-    truncated = any(n >= per_urgency for n in Counter(row["urgency"] for row in rows).values())
+    # Over-counts when reserved entries share a head: at worst one extra round.
+    sizes = Counter((row["queue_id"], row["urgency"]) for row in rows)
+    truncated = any(n >= per_urgency for n in sizes.values())
     by_id = {str(row["id"]): row for row in rows}
     ordered = rules.order([_candidate(row) for row in rows], now=now, weights=weights())
     return [

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='queueentry',
-            index=models.Index(fields=['queue', 'status', 'urgency', 'virtual_start'], name='queue_entry_pick'),
+            index=models.Index(fields=['queue', 'status', 'urgency', 'virtual_start', 'id'], name='queue_entry_pick'),
         ),
         migrations.AddIndex(
             model_name='queueentry',
