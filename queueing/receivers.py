@@ -1,20 +1,34 @@
 """Receivers of the seams other apps publish; connected in QueueingConfig.ready."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+import redis
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 
 from . import selectors, services
 
+logger = logging.getLogger(__name__)
+
 
 def on_presence_changed(
     sender: Any, *, user_id: str, status: str, at: datetime | None = None, **kwargs: Any
 ) -> None:
-    services.queue_presence_changed(user_id=user_id, status=status, at=at or timezone.now())
+    # A failure here must not fail the presence transition that announced it: the queue's
+    # reconcile task catches up within QUEUE_RECONCILE_INTERVAL_SECONDS. The savepoint keeps a
+    # database error from breaking the sender's transaction.
+    try:
+        with transaction.atomic():
+            services.queue_presence_changed(
+                user_id=user_id, status=status, at=at or timezone.now()
+            )
+    except (DatabaseError, redis.RedisError):
+        logger.warning("queue reaction to a presence change failed; reconcile will catch up")
 
 
 def on_appointment_checked_in(

@@ -154,3 +154,13 @@ def test_next_double_checks_presence_even_if_the_entry_says_waiting(doctor, pati
     join(patient)
     set_presence(patient, "offline")
     assert services.queue_entry_next(doctor=doctor) is None
+
+
+def test_a_failing_queue_reaction_never_fails_the_presence_transition(patient, monkeypatch, default_queue):
+    from django.db import DatabaseError
+
+    def broken(**kwargs):
+        raise DatabaseError("database went away")
+
+    monkeypatch.setattr(services, "queue_presence_changed", broken)
+    change_presence(patient, "offline")  # no exception reaches the sender
