@@ -143,18 +143,18 @@ def _after_commit_safely(name: str, action: Callable[[], None]) -> None:
 
 
 def _announce(*, entry_id: object, queue_id: object, line_changed: bool = True) -> None:
-    """After the commit: the entry to its doctors, positions to the queue's patients.
+    """After the commit: the entry to its doctors; positions and statuses to the patients.
 
     `line_changed` is False for changes of an entry already out of the line (claimed, in
-    consultation): only the doctor holding it is told, and nobody's position moves. Telling
-    every doctor of the queue about every start and completion would cost doctors² pushes.
+    consultation): only the doctor holding it is told, since telling every doctor of the queue
+    about every start and completion would cost doctors² pushes. Positions are refreshed after
+    every change: the patient's own status changed, and a completion moves the estimates.
     """
     _after_commit_safely(
         "changed",
         lambda: events.publish_entry_changed(entry_id=entry_id, holder_only=not line_changed),
     )
-    if line_changed:
-        _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=queue_id))
+    _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=queue_id))
 
 
 def _refresh_positions_soon(*, queue_id: object) -> None:

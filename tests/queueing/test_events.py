@@ -103,3 +103,26 @@ def test_events_are_not_sent_when_the_change_rolls_back(patient, doctor, default
         join(patient)
     assert callbacks  # scheduled for after the commit, never sent inline
     assert events_of(patient) == [] and events_of(doctor) == []
+
+
+def test_the_patient_is_told_when_the_consultation_starts_and_ends(committed, doctor, patient, default_queue):
+    with committed():
+        entry = join(patient)
+    for step in (services.queue_entry_claim, services.queue_entry_start, services.queue_entry_complete):
+        with committed():
+            step(entry_id=entry.pk, doctor=doctor)
+    assert [e["status"] for e in events_of(patient, "queue.position")] == [
+        "waiting", "claimed", "in_consultation", "completed",
+    ]
+
+
+def test_starting_a_consultation_is_told_only_to_the_doctor_holding_it(committed, doctor, patient, default_queue):
+    colleague = DoctorFactory()
+    with committed():
+        entry = join(patient)
+        services.queue_entry_claim(entry_id=entry.pk, doctor=doctor)
+    seen_by_colleague = len(events_of(colleague, "queue.changed"))
+    with committed():
+        services.queue_entry_start(entry_id=entry.pk, doctor=doctor)
+    assert len(events_of(colleague, "queue.changed")) == seen_by_colleague
+    assert events_of(doctor, "queue.changed")[-1]["entry"]["status"] == "in_consultation"
