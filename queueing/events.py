@@ -117,7 +117,9 @@ def doctor_recipients(entry: QueueEntry) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def publish_entry_changed(*, entry_id: object, holder_only: bool = False) -> None:
+def publish_entry_changed(
+    *, entry_id: object, holder_only: bool = False, also_to: list[str] | None = None
+) -> None:
     """Send the entry as it is now (after the commit) to the doctors who may see it, or only
     to the doctor holding it."""
     entry = (
@@ -133,6 +135,7 @@ def publish_entry_changed(*, entry_id: object, holder_only: bool = False) -> Non
         recipients = [str(entry.claimed_by_id)]
     else:
         recipients = doctor_recipients(entry)
+    recipients = list(dict.fromkeys([*recipients, *(also_to or [])]))
     streams.publish(user_ids=recipients, event={"type": CHANGED, "entry": payload})
 
 

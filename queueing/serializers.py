@@ -14,6 +14,10 @@ class JoinSerializer(serializers.Serializer):
     )
 
 
+class TransferSerializer(serializers.Serializer):
+    queue = serializers.CharField(max_length=100, help_text="The target queue's id or slug.")
+
+
 class UrgencySerializer(serializers.Serializer):
     urgency = serializers.IntegerField(min_value=URGENCY_MIN, max_value=URGENCY_MAX)
 

@@ -497,6 +497,48 @@ def queue_entry_set_urgency(
     return _fresh(entry.pk)
 
 
+def queue_entry_transfer(
+    *, entry_id: object, actor: User, queue_ref: str, now: datetime | None = None
+) -> QueueEntry:
+    """Doctors and staff move a patient still in line to another queue (another specialty).
+
+    The patient keeps the time they have waited (their virtual start); a reservation for one
+    doctor ends, since another queue means other doctors.
+    """
+    if not (actor.is_doctor or actor.is_clinic_staff):
+        selectors.entry_get_for(user=actor, entry_id=entry_id)
+        raise CliniciansOnly("Only doctors and clinic staff may transfer a patient.")
+    entry = selectors.entry_get_for(user=actor, entry_id=entry_id)
+    target = selectors.queue_resolve(ref=queue_ref)
+    if entry.status not in QueueEntry.QUEUED_STATUSES:
+        raise WrongState()
+    if target.pk == entry.queue_id:
+        return entry
+    now = _now(now)
+    previous_doctors = events.doctor_recipients(entry)
+    with transaction.atomic():
+        _record(
+            entry_id=entry.pk, from_status=entry.status, to_status=entry.status, actor=actor,
+            at=now, note="transferred",
+            data={"from_queue": str(entry.queue_id), "to_queue": str(target.pk)},
+        )
+        won = QueueEntry.objects.filter(
+            pk=entry.pk, status=entry.status, queue_id=entry.queue_id
+        ).update(queue=target, doctor=None)
+        if won != 1:
+            transaction.set_rollback(True)
+            raise WrongState()
+        # The doctors of the old queue learn that it left their line; the new queue's, that it
+        # joined theirs.
+        _after_commit_safely(
+            "changed",
+            lambda: events.publish_entry_changed(entry_id=entry.pk, also_to=previous_doctors),
+        )
+        _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=entry.queue_id))
+        _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=target.pk))
+    return _fresh(entry.pk)
+
+
 def queue_entry_remove(*, entry_id: object, actor: User, now: datetime | None = None) -> QueueEntry:
     """Clinic staff take an entry out of the waiting room (duplicate, mistake, no longer needed)."""
     if not actor.is_clinic_staff:

@@ -14,6 +14,11 @@ urlpatterns = [
         )
         for action in views.EntryActionView.actions
     ],
+    path(
+        "queue/entries/<uuid:entry_id>/transfer/",
+        views.TransferView.as_view(),
+        name="queue-entry-transfer",
+    ),
     path("queue/next/", views.NextView.as_view(), name="queue-next"),
     path("queue/stats/", views.StatsView.as_view(), name="queue-stats"),
 ]

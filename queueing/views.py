@@ -23,6 +23,7 @@ from .serializers import (
     JoinSerializer,
     PatientEntrySerializer,
     QueueSerializer,
+    TransferSerializer,
     UrgencySerializer,
 )
 
@@ -169,6 +170,18 @@ class EntryActionView(QueueAPIView):
     @extend_schema(request=None, responses={200: DoctorEntrySerializer})
     def post(self, request: Request, entry_id: str) -> Response:
         entry = self.actions[self.action](request.user, entry_id)
+        now = timezone.now()
+        return Response(_for_viewer(request.user, entry, selectors.entry_spot(entry=entry, now=now), now))
+
+
+class TransferView(QueueAPIView):
+    @extend_schema(request=TransferSerializer, responses={200: DoctorEntrySerializer})
+    def post(self, request: Request, entry_id: str) -> Response:
+        data = TransferSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.queue_entry_transfer(
+            entry_id=entry_id, actor=request.user, queue_ref=data.validated_data["queue"]
+        )
         now = timezone.now()
         return Response(_for_viewer(request.user, entry, selectors.entry_spot(entry=entry, now=now), now))
 

@@ -300,3 +300,40 @@ def test_doctor_list_takes_a_limit_best_first(client_for, doctor, default_queue)
 def test_unknown_queue_filter_is_a_400(client_for, doctor, default_queue):
     response = client_for(doctor).get("/api/queue/entries/?queue=nope")
     assert (response.status_code, response.json()["code"]) == (400, "unknown_queue")
+
+
+def test_doctor_transfers_a_waiting_patient_keeping_their_wait(
+    client_for, doctor, patient, default_queue, django_capture_on_commit_callbacks
+):
+    from .conftest import events_of
+
+    derm_doctor = DoctorFactory()
+    derm = QueueFactory(slug="derm")
+    derm.doctors.add(derm_doctor)
+    entry = join(patient, minutes_ago=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(doctor).post(
+            f"/api/queue/entries/{entry.pk}/transfer/", {"queue": "derm"}, format="json"
+        )
+    assert response.status_code == 200
+    assert response.json()["queue"]["slug"] == "derm"
+    moved = QueueEntry.objects.get(pk=entry.pk)
+    assert (moved.queue, moved.virtual_start) == (derm, entry.virtual_start)
+    assert moved.transitions.last().note == "transferred"
+    assert events_of(doctor, "queue.changed")[-1]["entry"]["queue"]["slug"] == "derm"  # it left
+    assert events_of(derm_doctor, "queue.changed")[-1]["entry"]["id"] == str(entry.pk)
+    assert [e["id"] for e in client_for(derm_doctor).get("/api/queue/entries/").json()] == [str(entry.pk)]
+    # The doctor of the old queue no longer sees it.
+    assert client_for(doctor).get("/api/queue/entries/").json() == []
+
+
+def test_transfer_refusals(client_for, doctor, patient, default_queue):
+    entry = join(patient)
+    refused = client_for(patient).post(f"/api/queue/entries/{entry.pk}/transfer/", {"queue": "general"}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (403, "clinicians_only")
+    unknown = client_for(doctor).post(f"/api/queue/entries/{entry.pk}/transfer/", {"queue": "nope"}, format="json")
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_queue")
+    services.queue_entry_claim(entry_id=entry.pk, doctor=doctor)
+    QueueFactory(slug="derm")
+    taken = client_for(doctor).post(f"/api/queue/entries/{entry.pk}/transfer/", {"queue": "derm"}, format="json")
+    assert (taken.status_code, taken.json()["code"]) == (409, "wrong_state")
