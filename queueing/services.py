@@ -744,8 +744,11 @@ def queue_positions_refresh(*, queue_id: object, now: datetime | None = None) ->
             deliveries.append((spot.patient_id, events.position_event(spot)))
     gone = [entry_id for entry_id in sent if entry_id not in spots]
     if gone:
-        # Finished since the last push: one last event with the final status.
-        for row in QueueEntry.objects.filter(pk__in=gone).values("id", "patient_id", "status"):
+        # Finished since the last push: one last event with the final status. An entry still
+        # active left for another queue (a transfer): that queue's refresh tells the patient.
+        for row in QueueEntry.objects.filter(pk__in=gone).exclude(
+            status__in=QueueEntry.ACTIVE_STATUSES
+        ).values("id", "patient_id", "status"):
             final = selectors.LineSpot(str(row["id"]), str(row["patient_id"]), row["status"], None, None)
             deliveries.append((final.patient_id, events.position_event(final)))
     pipe = client.pipeline(transaction=False)

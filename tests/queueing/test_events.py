@@ -126,3 +126,15 @@ def test_starting_a_consultation_is_told_only_to_the_doctor_holding_it(committed
         services.queue_entry_start(entry_id=entry.pk, doctor=doctor)
     assert len(events_of(colleague, "queue.changed")) == seen_by_colleague
     assert events_of(doctor, "queue.changed")[-1]["entry"]["status"] == "in_consultation"
+
+
+def test_a_transferred_patient_gets_their_place_in_the_new_queue_only(committed, doctor, patient, outsider, default_queue):
+    QueueFactory(slug="derm")
+    with committed():
+        join(outsider, minutes_ago=30)
+        entry = join(patient)
+    with committed():
+        services.queue_entry_transfer(entry_id=entry.pk, actor=doctor, queue_ref="derm")
+    assert [(e["status"], e["position"]) for e in events_of(patient, "queue.position")] == [
+        ("waiting", 2), ("waiting", 1),
+    ]
