@@ -405,8 +405,10 @@ def queue_entry_claim(*, entry_id: object, doctor: User, now: datetime | None = 
 
 def _held_by(*, entry_id: object, doctor: User, status: str) -> QueueEntry:
     _require_doctor(doctor)
-    entry = selectors.entry_get_for(user=doctor, entry_id=entry_id)
-    if entry.claimed_by_id != doctor.pk:
+    entry = QueueEntry.objects.filter(pk=entry_id, claimed_by=doctor).first()
+    if entry is None:
+        # Not theirs: 403 if they may see it at all, else 404 (which says nothing more).
+        selectors.entry_get_for(user=doctor, entry_id=entry_id)
         raise NotClaimer()
     if entry.status != status:
         raise WrongState()
