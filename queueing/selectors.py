@@ -252,8 +252,12 @@ def average_consultation_seconds(*, queue_id: object, now: datetime) -> float:
     Today's and this queue's only: yesterday's clinic or another specialty says little about the
     wait now (Ottehr's estimate, computed across all days, was wrong for exactly that reason).
     """
+    return average_consultation_seconds_in(queue_ids=[queue_id], now=now)
+
+
+def average_consultation_seconds_in(*, queue_ids: list[Any], now: datetime) -> float:
     finished = QueueEntry.objects.filter(
-        queue_id=queue_id,
+        queue_id__in=queue_ids,
         status=Status.COMPLETED,
         completed_at__gte=_start_of_today(now),
         completed_at__lte=now,
@@ -400,10 +404,11 @@ def queue_stats(*, viewer: User, now: datetime) -> dict[str, Any]:
             "doctors_online": len(doctors & online),
             "doctors_available": len(doctors & available),
         }
-        if queue_id is not None:
-            summary["estimated_consultation_seconds"] = int(
-                average_consultation_seconds(queue_id=queue_id, now=now)
+        summary["estimated_consultation_seconds"] = int(
+            average_consultation_seconds_in(
+                queue_ids=queue_ids if queue_id is None else [queue_id], now=now
             )
+        )
         return summary
 
     per_queue = []

@@ -270,6 +270,7 @@ def test_stats_for_staff_count_statuses_urgencies_waits_and_doctors(
     assert 419 <= overall["average_wait_seconds"] <= 425
     assert overall["doctors_online"] == 2
     assert overall["doctors_available"] == 1
+    assert overall["estimated_consultation_seconds"] == 600  # nobody finished today: the default
     (general,) = body["queues"]
     assert general["slug"] == "general"
     assert general["estimated_consultation_seconds"] == 600
