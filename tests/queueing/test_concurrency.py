@@ -90,3 +90,19 @@ def test_one_patient_joining_from_five_tabs_at_once_gets_one_entry(patient, defa
     assert sum(isinstance(r, QueueEntry) for r in results) == 1
     assert {r.code for r in results if isinstance(r, DomainError)} == {"already_queued"}
     assert QueueEntry.objects.filter(patient=patient).count() == 1
+
+
+def test_over_http_twenty_doctors_get_ten_200s_and_ten_204s(client_for, online, default_queue):
+    doctors = [DoctorFactory() for _ in range(20)]
+    clients = [client_for(d) for d in doctors]
+    patients = [PatientFactory() for _ in range(10)]
+    online(*patients)
+    for patient in patients:
+        services.queue_entry_join(patient=patient, reason="cough")
+
+    responses = run_at_once([lambda c=c: c.post("/api/queue/next/") for c in clients])
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 10 + [204] * 10
+    taken = [r.json()["id"] for r in responses if r.status_code == 200]
+    assert len(set(taken)) == 10
