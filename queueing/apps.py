@@ -1,3 +1,6 @@
+"""The waiting room app: connects its receivers to presence and appointments at start-up."""
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 

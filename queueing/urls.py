@@ -1,3 +1,6 @@
+"""URLs of the waiting room, served under /api/ (so `queue/entries/` is /api/queue/entries/)."""
+from __future__ import annotations
+
 from django.urls import path
 
 from . import views
