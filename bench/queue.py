@@ -35,7 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telepresence.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Private Redis keys: the benchmark never touches a running service's presence or streams.
-os.environ["REDIS_KEY_PREFIX"] = f"tpbench-{os.getpid()}"
+os.environ["REDIS_KEY_PREFIX"] = f"tpbench-queue-{os.getpid()}"
 
 import django  # noqa: E402
 from asgiref.sync import sync_to_async  # noqa: E402
