@@ -22,6 +22,9 @@ class QueueAdmin(ClinicStaffAccessMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ["doctors"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Queue]:
+        return super().get_queryset(request).prefetch_related("doctors")
+
     @admin.display(description="Served by")
     def served_by(self, obj: Queue) -> str:
         names = [doctor.display_name for doctor in obj.doctors.all()]

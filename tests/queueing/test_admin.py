@@ -78,3 +78,11 @@ def test_entry_page_shows_the_audit_trail_read_only(staff_client, patient, defau
 def test_a_doctor_cannot_use_the_admin(client, doctor, default_queue):
     client.force_login(doctor)
     assert client.get(URL).status_code == 302
+
+
+def test_staff_see_the_queues_with_who_serves_them(staff_client, doctor, default_queue):
+    derm = QueueFactory(name="Dermatology", slug="derm")
+    derm.doctors.add(doctor)
+    page = staff_client.get("/admin/queueing/queue/")
+    assert page.status_code == 200
+    assert b"every doctor" in page.content and b"Dermatology" in page.content
