@@ -224,3 +224,12 @@ def test_estimates_use_todays_consultations_in_that_queue(doctor, online, settin
     online(doctor)
     spot = selectors.entry_spot(entry=QueueEntry.objects.get(patient=third), now=now)
     assert (spot.position, spot.estimated_wait_seconds) == (3, 600)
+
+
+def test_next_lets_a_long_wait_pass_newer_more_urgent_patients(doctor, online, default_queue):
+    patient_long, patient_new = PatientFactory(), PatientFactory()
+    online(patient_long, patient_new)
+    long_wait = join(patient_long, minutes_ago=40)  # level 4 aged 40 min: at the level-2 floor
+    newer = join(patient_new)
+    services.queue_entry_set_urgency(entry_id=newer.pk, actor=doctor, urgency=3)
+    assert services.queue_entry_next(doctor=doctor).pk == long_wait.pk
