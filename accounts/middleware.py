@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import redis
 from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
@@ -20,7 +21,8 @@ from .selectors import user_get_active
 from .services import ws_ticket_redeem
 
 
-def _query_param(scope: dict[str, Any], name: str) -> str:
+def query_param(scope: dict[str, Any], name: str) -> str:
+    """One query-string parameter of an ASGI scope, "" when absent."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
     return values[0] if values else ""
 
@@ -42,9 +44,14 @@ class TicketOrSessionAuthMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         scope = dict(scope)
-        ticket = _query_param(scope, "ticket")
+        ticket = query_param(scope, "ticket")
         if ticket:
-            user_id = await ws_ticket_redeem(ticket=ticket)
+            try:
+                user_id = await ws_ticket_redeem(ticket=ticket)
+            except redis.RedisError:
+                # Tickets live in Redis: without it nobody can be let in, but the client should
+                # retry rather than fetch a new ticket (the consumer closes with 1013).
+                user_id, scope["auth_unavailable"] = None, True
             user = await database_sync_to_async(user_get_active)(user_id=user_id) if user_id else None
             scope["user"] = user or AnonymousUser()
             scope["auth_method"] = "ticket"

@@ -253,7 +253,24 @@ EVENT_STREAM_TTL_SECONDS = env.int("EVENT_STREAM_TTL_SECONDS", default=86_400)
 EVENTS_LONG_POLL_MAX_SECONDS = env.int("EVENTS_LONG_POLL_MAX_SECONDS", default=30)
 
 # --- Presence (presence/) ------------------------------------------------------------------
-# (presence settings go here)
+# A client sends a heartbeat every PRESENCE_HEARTBEAT_SECONDS; a connection silent for
+# PRESENCE_TIMEOUT_SECONDS is dead; the sweep runs every PRESENCE_SWEEP_SECONDS, so a vanished
+# client is offline within timeout + sweep (30 s by default). A clean close of a user's last
+# connection waits PRESENCE_GRACE_SECONDS for a reconnect before the user goes offline.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10)
+PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=20)
+PRESENCE_SWEEP_SECONDS = env.float("PRESENCE_SWEEP_SECONDS", default=10)
+PRESENCE_GRACE_SECONDS = env.float("PRESENCE_GRACE_SECONDS", default=5)
+PRESENCE_SWEEP_BATCH = env.int("PRESENCE_SWEEP_BATCH", default=1_000)
+PRESENCE_MAX_SUBSCRIPTIONS = env.int("PRESENCE_MAX_SUBSCRIPTIONS", default=500)
+if not 0 < PRESENCE_HEARTBEAT_SECONDS < PRESENCE_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("PRESENCE_HEARTBEAT_SECONDS must be below PRESENCE_TIMEOUT_SECONDS.")
+CELERY_BEAT_SCHEDULE["presence-sweep"] = {
+    "task": "presence.tasks.sweep",
+    "schedule": PRESENCE_SWEEP_SECONDS,
+    # A sweep that waited longer than one interval is superseded by the next one.
+    "options": {"expires": PRESENCE_SWEEP_SECONDS},
+}
 
 # --- Waiting room (queueing/) --------------------------------------------------------------
 # (queue settings go here)
