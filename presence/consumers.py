@@ -72,30 +72,38 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user_id = str(user.pk)
         self.connection_id = uuid.uuid4().hex
         try:
-            # Join the group first, so that no event published from now on can be missed.
-            await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
-            await self._touch(force=True)
-            after = streams.validate_cursor(query_param(self.scope, "after"))
-            if after:
-                await self._replay(after)
-            else:
-                latest = await streams.alatest_id(user_id=self.user_id)
-                self.cursor = streams.event_id_key(latest)
-        except (redis.RedisError, DomainError) as error:
-            logger.warning("connect failed: %s", type(error).__name__)
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            await self._start()
+        except redis.RedisError:
+            logger.warning("connect refused: Redis unreachable")
             self.user_id = None
-            return
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def _start(self) -> None:
+        # Join the group first, so that no event published from now on can be missed.
+        await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
+        await self._touch(force=True)
+        try:
+            after = streams.validate_cursor(query_param(self.scope, "after"))
+        except DomainError as error:
+            after, cursor_error = None, error
+        else:
+            cursor_error = None
+        if not after:
+            self.cursor = streams.event_id_key(await streams.alatest_id(user_id=self.user_id))
         await self.send_json(
             {
                 "type": "welcome",
                 "user": self.user_id,
                 "connection": self.connection_id,
-                "cursor": self._cursor_text(),
+                "cursor": after or self._cursor_text(),
                 "heartbeat_seconds": settings.PRESENCE_HEARTBEAT_SECONDS,
                 "timeout_seconds": settings.PRESENCE_TIMEOUT_SECONDS,
             }
         )
+        if cursor_error:
+            await self.send_error(cursor_error.code, cursor_error.detail)
+        if after:
+            await self._replay(after)  # what was missed, before anything live
 
     async def disconnect(self, code: int) -> None:
         if self.user_id is None:

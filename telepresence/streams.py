@@ -143,10 +143,20 @@ async def alatest_id(*, user_id: object) -> str:
 
 
 async def _trimmed_past(client: Any, stream: str, after: str) -> bool:
-    """Were events newer than `after` trimmed away? Only Redis 7 records what it trimmed."""
+    """Were events newer than `after` possibly trimmed away?
+
+    True when the stream has lost entries to its length cap and `after` is older than the
+    oldest entry kept: the client cannot know what it missed and must take a fresh snapshot.
+    """
     try:
         info = await client.xinfo_stream(stream)
     except redis.ResponseError:  # no stream: nothing was ever kept, so nothing was lost
         return False
-    max_deleted = info.get("max-deleted-entry-id")
-    return bool(max_deleted) and event_id_key(after) < event_id_key(max_deleted)
+    first = info.get("recorded-first-entry-id") or (info.get("first-entry") or [None])[0]
+    if not first:
+        return False
+    if "entries-added" in info:  # Redis 7 counts what it ever added
+        trimmed = int(info["entries-added"]) > int(info["length"])
+    else:
+        trimmed = int(info["length"]) >= settings.EVENT_STREAM_MAX_EVENTS
+    return trimmed and event_id_key(after) < event_id_key(first)
