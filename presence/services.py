@@ -11,6 +11,7 @@ import asyncio
 import logging
 import math
 import time
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -180,7 +181,10 @@ async def apresence_sweep(*, now: float | None = None) -> list[Transition]:
             return swept
 
 
-_scheduled_sweeps: set[int] = set()
+# Per event loop: a sweep scheduled on a loop that has since closed must not block new ones.
+_scheduled_sweeps: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def schedule_local_sweep(*, delay_seconds: float) -> None:
@@ -190,13 +194,14 @@ def schedule_local_sweep(*, delay_seconds: float) -> None:
     common case precise. Sweeps due in the same half second are coalesced into one.
     """
     loop = asyncio.get_running_loop()
+    scheduled = _scheduled_sweeps.setdefault(loop, set())
     slot = math.ceil((loop.time() + delay_seconds + 0.05) * 2)
-    if slot in _scheduled_sweeps:
+    if slot in scheduled:
         return
-    _scheduled_sweeps.add(slot)
+    scheduled.add(slot)
 
     async def sweep_now() -> None:
-        _scheduled_sweeps.discard(slot)
+        scheduled.discard(slot)
         try:
             await apresence_sweep()
         except redis.RedisError:
