@@ -106,7 +106,9 @@ async def test_resume_replays_missed_events_in_order_and_once(patient, doctor):
     first, _ = await connect(patient)
     await first.send_json_to({"type": "presence.subscribe", "users": [str(doctor.pk)]})
     await first.receive_json_from()
-    await database_sync_to_async(services.presence_heartbeat)(user_id=doctor.pk, connection_id="d")
+    await database_sync_to_async(services.presence_heartbeat)(
+        user_id=doctor.pk, connection_id="d", now=time.time() + 3600
+    )
     seen = await first.receive_json_from(timeout=3)
     await first.disconnect()  # the patient's tab reloads; the grace period keeps them online
 
