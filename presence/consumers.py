@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN_LATER = 1013
+GROUP_REJOIN_SECONDS = 60
 
 FrameHandler = Callable[["GatewayConsumer", dict[str, Any]], Awaitable[None]]
 
@@ -45,6 +46,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     connection_id: str = ""
     cursor: tuple[int, int] = (0, 0)  # the newest event id this socket has sent
     last_touch: float = 0.0
+    group_joined_at: float = 0.0
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # WARNING: Channels' own dispatch hops to a thread before every message to close stale
@@ -81,6 +83,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _start(self) -> None:
         # Join the group first, so that no event published from now on can be missed.
         await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
+        self.group_joined_at = time.monotonic()
         await self._touch(force=True)
         try:
             after = streams.validate_cursor(query_param(self.scope, "after"))
@@ -163,8 +166,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def on_heartbeat(self, frame: dict[str, Any]) -> None:
         await self._touch(force=True)
         # Re-joining keeps the group alive past channels-redis' group expiry and restores it
-        # after a Redis restart: the heartbeat is what heals every piece of live state.
-        await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
+        # after a Redis restart; once a minute is enough for both and spares the hot path.
+        now = time.monotonic()
+        if now - self.group_joined_at >= GROUP_REJOIN_SECONDS:
+            self.group_joined_at = now
+            await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
         await self.send_json({"type": "heartbeat.ack"})
 
     async def on_subscribe(self, frame: dict[str, Any]) -> None:

@@ -53,19 +53,18 @@ def _clock(now: float | None) -> float:
 
 def transitions_record(transitions: list[Transition]) -> None:
     """History rows and the `presence_changed` signal, in the database's world (sync)."""
-    for transition in transitions:
-        at = datetime.fromtimestamp(transition.at_millis / 1000, tz=UTC)
-        try:
-            PresenceChange.objects.create(
-                user_id=transition.user_id,
-                status=transition.status,
-                previous=transition.previous,
-                at=at,
-            )
-        except DatabaseError:
-            # Live presence and its events are already right in Redis; a database hiccup costs
-            # one history row, not the transition.
-            logger.error("presence history not written", exc_info=True)
+    moments = [datetime.fromtimestamp(t.at_millis / 1000, tz=UTC) for t in transitions]
+    try:
+        # One INSERT for a whole sweep: a mass disconnect must not cost a round trip per user.
+        PresenceChange.objects.bulk_create(
+            PresenceChange(user_id=t.user_id, status=t.status, previous=t.previous, at=at)
+            for t, at in zip(transitions, moments)
+        )
+    except DatabaseError:
+        # Live presence and its events are already right in Redis; a database hiccup costs
+        # history rows, not the transitions.
+        logger.error("presence history not written", exc_info=True)
+    for transition, at in zip(transitions, moments):
         results = presence_changed.send_robust(
             sender=PresenceChange,
             user_id=transition.user_id,
@@ -95,9 +94,58 @@ def transitions_publish(transitions: list[Transition]) -> None:
 
 
 async def atransitions_publish(transitions: list[Transition]) -> None:
+    """Push at once; record (history rows, signals) in the background, batched.
+
+    Recording needs the database, which async code reaches through one shared thread: done
+    inline, every connect would wait for a commit. Batched, a connect storm costs a few bulk
+    INSERTs. The events are already safe in the streams; what a crash in between could lose is
+    history rows and signals of the last few milliseconds.
+    """
     if transitions:
         await apush(_deliveries(transitions))
-        await database_sync_to_async(transitions_record)(transitions)
+        _recorder().add(transitions)
+
+
+class _BackgroundRecorder:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[Transition] = []
+        self.flushing: asyncio.Task | None = None
+
+    def add(self, transitions: list[Transition]) -> None:
+        self.pending.extend(transitions)
+        if self.flushing is None or self.flushing.done():
+            self.flushing = self.loop.create_task(self.flush())
+
+    async def flush(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await database_sync_to_async(transitions_record)(batch)
+            except Exception:  # noqa: BLE001 - a bad batch must not stop later ones
+                logger.exception("presence transitions not recorded")
+
+    async def drain(self) -> None:
+        """Wait until everything added so far is recorded (tests, shutdown)."""
+        while self.flushing is not None and not self.flushing.done():
+            await self.flushing
+
+
+_recorders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BackgroundRecorder] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _recorder() -> _BackgroundRecorder:
+    loop = asyncio.get_running_loop()
+    if loop not in _recorders:
+        _recorders[loop] = _BackgroundRecorder(loop)
+    return _recorders[loop]
+
+
+async def arecorded() -> None:
+    """Wait for this event loop's background recording to catch up."""
+    await _recorder().drain()
 
 
 # --- connections ------------------------------------------------------------------------------

@@ -96,7 +96,10 @@ else:
         # the test database is a file so that daphne processes started by tests can share it.
         DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
         DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Persistent connections: async code reaches the database through one shared thread, and
+# opening a PostgreSQL connection per call cost 15 ms per WebSocket connect.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
