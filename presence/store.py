@@ -104,9 +104,11 @@ return 2
 _SWEEP = _PRELUDE + """
 local now, limit, at_iso = ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local expired = redis.call('ZRANGEBYSCORE', k('deadlines'), '-inf', now, 'LIMIT', 0, limit)
+for first = 1, #expired, 500 do
+  redis.call('ZREM', k('deadlines'), unpack(expired, first, math.min(first + 499, #expired)))
+end
 local transitions = {}
 for _, member in ipairs(expired) do
-  redis.call('ZREM', k('deadlines'), member)
   local bar = string.find(member, '|', 1, true)
   local user, conn = string.sub(member, 1, bar - 1), string.sub(member, bar + 1)
   redis.call('SREM', k('conns', user), conn)
