@@ -17,7 +17,11 @@ def configure(name: str) -> dict[str, str]:
     """Point this process (and the daphne it may start) at a fresh database and Redis prefix."""
     env = {
         "DJANGO_SETTINGS_MODULE": "telepresence.settings",
-        "DEBUG": "true",
+        # Production settings: DEBUG would record every SQL query in memory.
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         "REDIS_KEY_PREFIX": f"tpbench-{name}-{secrets.token_hex(3)}",
         "PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",

@@ -21,9 +21,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.middleware import query_param
+from accounts.models import User
+from accounts.selectors import user_get_active
 
 from telepresence import streams
-from telepresence.errors import DomainError, Unavailable
+from telepresence.errors import DomainError, Forbidden, Unavailable
 
 from . import services
 from .serializers import StatusSerializer, UsersSerializer, validated
@@ -41,12 +43,18 @@ class FrameError(DomainError):
     pass
 
 
+def _session_user_id(scope: dict[str, Any]) -> str | None:
+    user = scope.get("user")
+    return str(user.pk) if user is not None and user.is_authenticated else None
+
+
 class GatewayConsumer(AsyncWebsocketConsumer):
     user_id: str | None = None
     connection_id: str = ""
     cursor: tuple[int, int] = (0, 0)  # the newest event id this socket has sent
     last_touch: float = 0.0
     group_joined_at: float = 0.0
+    _viewer: User | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # WARNING: Channels' own dispatch hops to a thread before every message to close stale
@@ -61,17 +69,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # --- lifecycle ------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
         # Accept before closing: a close before accept can only be an HTTP 403, and clients
         # need the code to know what to do (4401: fetch a new ticket; 1013: retry later).
         await self.accept()
         if self.scope.get("auth_unavailable"):
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        if user is None or not user.is_authenticated:
+        user_id = self.scope.get("user_id") or _session_user_id(self.scope)
+        if not user_id:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user_id = str(user.pk)
+        self.user_id = str(user_id)
         self.connection_id = uuid.uuid4().hex
         try:
             await self._start()
@@ -173,10 +181,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(streams.user_group(self.user_id), self.channel_name)
         await self.send_json({"type": "heartbeat.ack"})
 
+    async def viewer(self) -> User:
+        """The connected user's row, read once, when a frame first needs it."""
+        if self._viewer is None:
+            self._viewer = await database_sync_to_async(user_get_active)(user_id=self.user_id)
+            if self._viewer is None:  # deactivated since the ticket was issued
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                raise Forbidden()
+        return self._viewer
+
     async def on_subscribe(self, frame: dict[str, Any]) -> None:
         user_ids = validated(UsersSerializer, frame)["users"]
         snapshot = await database_sync_to_async(services.presence_subscribe)(
-            viewer=self.scope["user"], user_ids=user_ids
+            viewer=await self.viewer(), user_ids=user_ids
         )
         await self.send_json({"type": "presence.snapshot", "users": snapshot})
 
