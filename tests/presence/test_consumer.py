@@ -137,3 +137,20 @@ async def test_a_clean_close_goes_offline_after_the_grace_period(patient):
     while await status_of(patient) != "offline":
         assert asyncio.get_running_loop().time() - closed_at < 3, "still online after the grace"
         await asyncio.sleep(0.05)
+
+
+async def test_a_user_deactivated_after_getting_a_ticket_is_closed_at_first_need(patient, doctor):
+    from accounts.models import User
+
+    communicator, _ = await connect(patient)
+    await database_sync_to_async(User.objects.filter(pk=patient.pk).update)(is_active=False)
+    await communicator.send_json_to({"type": "presence.subscribe", "users": [str(doctor.pk)]})
+    assert (await communicator.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_connect_while_redis_is_unreachable_is_closed_with_try_again_later(patient, settings):
+    ticket = await database_sync_to_async(ws_ticket_issue)(user=patient)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    communicator = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+    await communicator.connect()
+    assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 1013}

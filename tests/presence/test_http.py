@@ -169,3 +169,24 @@ def test_events_reports_a_cursor_older_than_what_was_kept(client_for, patient, s
     response = client_for(patient).get("/api/events/?after=1-0")
     assert response.json()["truncated"] is True
     assert len(response.json()["events"]) == 5
+
+
+def test_while_redis_is_unreachable_presence_calls_get_a_clear_503(client_for, patient, settings):
+    client = client_for(patient)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.post("/api/presence/heartbeat/", {}, format="json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    events = client.get("/api/events/")
+    assert events.status_code == 503
+    assert client.get("/healthz").status_code == 503
+
+
+def test_presence_recovers_as_soon_as_redis_is_back(client_for, patient, settings):
+    reachable = settings.REDIS_URL
+    client = client_for(patient)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    assert client.post("/api/presence/heartbeat/", {}, format="json").status_code == 503
+    settings.REDIS_URL = reachable
+    assert client.post("/api/presence/heartbeat/", {}, format="json").status_code == 200
+    assert status_of(patient) == "online"
