@@ -224,18 +224,6 @@ def presence_sweep(*, now: float | None = None, batch: int | None = None) -> lis
             return swept
 
 
-async def apresence_sweep(*, now: float | None = None) -> list[Transition]:
-    batch = settings.PRESENCE_SWEEP_BATCH
-    moment = _clock(now)
-    swept: list[Transition] = []
-    while True:
-        expired, transitions = await store.arun(store.sweep(now=moment, limit=batch))
-        await atransitions_publish(transitions)
-        swept.extend(transitions)
-        if expired < batch:
-            return swept
-
-
 # Per event loop: a sweep scheduled on a loop that has since closed must not block new ones.
 _scheduled_sweeps: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]] = (
     weakref.WeakKeyDictionary()
@@ -258,7 +246,8 @@ def schedule_local_sweep(*, delay_seconds: float) -> None:
     async def sweep_now() -> None:
         scheduled.discard(slot)
         try:
-            await apresence_sweep()
+            # The same sync sweep Celery runs, on the database thread: it records as it goes.
+            await database_sync_to_async(presence_sweep)()
         except redis.RedisError:
             logger.warning("local sweep skipped: Redis unreachable")
 
