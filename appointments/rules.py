@@ -109,15 +109,14 @@ def _jump_instant(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
     zoneinfo publishes no transition table, so bisect on whole seconds: under 20 steps.
     """
     old = before.astimezone(tz).utcoffset()
-    low, high = before, after
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
-        if middle.astimezone(tz).utcoffset() == old:
+    low, high = int(before.timestamp()), int(after.timestamp()) + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == old:
             low = middle
         else:
             high = middle
-    return high
+    return datetime.fromtimestamp(high, UTC)
 
 
 def local_date(moment: datetime, tz: ZoneInfo) -> date:

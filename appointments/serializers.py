@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rest_framework import serializers
 
@@ -36,8 +36,10 @@ class DateRangeQuery(serializers.Serializer):
     tz = serializers.CharField(required=False, max_length=64)
 
     def validate_tz(self, value: str) -> str:
-        if value not in available_timezones():
-            raise serializers.ValidationError("Not an IANA time zone name.")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError("Not an IANA time zone name.") from None
         return value
 
 

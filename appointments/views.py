@@ -11,6 +11,7 @@ import icalendar
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
@@ -312,6 +313,14 @@ class QueryOrHeaderTokenAuthentication(TokenAuthentication):
         if token and len(token) <= 64:
             return self.authenticate_credentials(token)
         return None
+
+
+class QueryOrHeaderTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "appointments.views.QueryOrHeaderTokenAuthentication"
+    name = "tokenInQuery"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "query", "name": "token"}
 
 
 class ICalendarRenderer(BaseRenderer):

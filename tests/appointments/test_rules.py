@@ -237,3 +237,23 @@ def test_overlapping_appointments_always_share_a_claim_cell():
         b = (base + timedelta(minutes=offset), base + timedelta(minutes=offset + 30))
         shared = set(rules.cells(*a)) & set(rules.cells(*b))
         assert bool(shared) == rules.overlaps(a, b)
+
+
+# --- the rest of Canada's six zones -----------------------------------------------------------
+
+
+def test_newfoundlands_half_hour_offset_lands_on_the_claim_grid():
+    st_johns = ZoneInfo("America/St_Johns")
+    found = slots([Period(weekday=0, start=time(9), end=time(10))], start_date=date(2026, 3, 2),
+                  tz=st_johns)
+    assert starts(found) == [utc(2026, 3, 2, 12, 30)]  # NST, UTC-3:30
+    assert rules.cells(found[0].start, found[0].end)[0] == found[0].start
+    # And its own spring-forward night skips 02:00-03:00 local like everyone else's.
+    assert rules.local_to_utc(SPRING_FORWARD, time(2, 30), st_johns) == utc(2026, 3, 8, 5, 30)
+
+
+def test_saskatchewan_keeps_standard_time_all_year():
+    regina = ZoneInfo("America/Regina")
+    periods = every_day(time(9), time(10))
+    assert slots(periods, start_date=date(2026, 3, 6), tz=regina)[0].start == utc(2026, 3, 6, 15)
+    assert slots(periods, start_date=date(2026, 3, 9), tz=regina)[0].start == utc(2026, 3, 9, 15)
