@@ -92,3 +92,8 @@ class BadAvailability(Invalid):
 class AlreadyWaitlisted(Conflict):
     code = "already_waitlisted"
     default_detail = "You are already on this doctor's waitlist."
+
+
+class NotAcceptingNewPatients(Forbidden):
+    code = "not_accepting_new_patients"
+    default_detail = "This doctor is not taking new patients."

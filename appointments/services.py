@@ -35,6 +35,7 @@ from .errors import (
     NaiveTime,
     NoticeTooShort,
     NotAllowed,
+    NotAcceptingNewPatients,
     NotASlot,
     NotBooked,
     PatientBusy,
@@ -209,6 +210,16 @@ def _uncount_day(*, doctor_id: Any, day: date) -> None:
 # --- booking ----------------------------------------------------------------------------------
 
 
+def _accepts(*, doctor: User, patient: User) -> bool:
+    """A doctor closed to new patients still books the patients they have already seen."""
+    profile = getattr(doctor, "doctor_profile", None)
+    if profile is None or profile.accepting_new_patients:
+        return True
+    return Appointment.objects.filter(doctor=doctor, patient=patient).exclude(
+        status=Status.CANCELLED
+    ).exists()
+
+
 def appointment_book(
     *,
     actor: User,
@@ -231,6 +242,8 @@ def appointment_book(
     else:
         raise NotAllowed("Only patients (or staff for a patient) book appointments.")
     doctor = selectors.doctor_get(doctor_id=doctor_id)
+    if actor.is_patient and not _accepts(doctor=doctor, patient=patient):
+        raise NotAcceptingNewPatients()
     start = _aware(start).astimezone(UTC)
     resolved = _resolve_slot(doctor=doctor, start=start, now=now)
     slot = resolved.slot
@@ -325,8 +338,14 @@ def appointment_reschedule(
         )
         _claim(appointment=new, slot=slot, replacing=old)
         if resolved.local_date != old.local_date:
-            _count_day(doctor_id=doctor.pk, day=resolved.local_date, cap=resolved.cap)
-            _uncount_day(doctor_id=doctor.pk, day=old.local_date)
+            # WARNING: counters are locked in date order by everyone, or two reschedules in
+            # opposite directions between the same two days could deadlock.
+            if resolved.local_date < old.local_date:
+                _count_day(doctor_id=doctor.pk, day=resolved.local_date, cap=resolved.cap)
+                _uncount_day(doctor_id=doctor.pk, day=old.local_date)
+            else:
+                _uncount_day(doctor_id=doctor.pk, day=old.local_date)
+                _count_day(doctor_id=doctor.pk, day=resolved.local_date, cap=resolved.cap)
         _audit(appointment_id=old.pk, from_status=Status.BOOKED, to_status=Status.CANCELLED,
                actor=actor, at=now, note=RESCHEDULED)
         _audit(appointment_id=new.pk, from_status="", to_status=Status.BOOKED,

@@ -237,3 +237,27 @@ def test_the_database_itself_refuses_a_second_claim_on_a_doctors_cell(working_do
         PatientSlotClaim.objects.create(
             patient=patient, cell_start=NINE_AM, appointment=appointment
         )
+
+
+def test_a_doctor_closed_to_new_patients_still_books_the_ones_they_have_seen(
+    working_doctor, patient, outsider
+):
+    from accounts.models import DoctorProfile
+    from appointments.errors import NotAcceptingNewPatients
+
+    book(patient, working_doctor, NINE_AM, NOW)
+    DoctorProfile.objects.filter(user=working_doctor).update(accepting_new_patients=False)
+    working_doctor.refresh_from_db()
+    with pytest.raises(NotAcceptingNewPatients):
+        book(outsider, working_doctor, NINE_AM + timedelta(hours=1), NOW)
+    assert book(patient, working_doctor, TUESDAY_NINE_AM, NOW).status == "booked"
+
+
+def test_a_reschedule_to_another_day_moves_the_daily_count(working_doctor, patient):
+    from appointments import services
+
+    appointment = book(patient, working_doctor, NINE_AM + timedelta(days=3), NOW)
+    services.appointment_reschedule(actor=working_doctor, appointment_id=appointment.pk,
+                                    start=TUESDAY_NINE_AM, now=NOW)
+    counts = dict(DailyBookingCount.objects.values_list("date", "count"))
+    assert counts == {TUESDAY_NINE_AM.date(): 1, (NINE_AM + timedelta(days=3)).date(): 0}
