@@ -261,3 +261,36 @@ def test_a_reschedule_to_another_day_moves_the_daily_count(working_doctor, patie
                                     start=TUESDAY_NINE_AM, now=NOW)
     counts = dict(DailyBookingCount.objects.values_list("date", "count"))
     assert counts == {TUESDAY_NINE_AM.date(): 1, (NINE_AM + timedelta(days=3)).date(): 0}
+
+
+def test_malformed_reschedules_and_cancels_are_400_and_change_nothing(
+    clock, client_for, working_doctor, patient
+):
+    appointment = book(patient, working_doctor, NINE_AM + timedelta(days=3), NOW)
+    client = client_for(patient)
+    before = nothing_written()
+    for body in ({"start": "2026-03-05T10:00:00"}, {"start": "soon"}, {}, {"start": 12}):
+        response = client.post(f"/api/appointments/{appointment.pk}/reschedule/", body,
+                               format="json")
+        assert response.status_code == 400, body
+        assert response.json()["code"] == "invalid"
+    response = client.post(f"/api/appointments/{appointment.pk}/cancel/", {"reason": "x" * 501},
+                           format="json")
+    assert response.status_code == 400
+    response = client.post(f"/api/appointments/{appointment.pk}/reschedule/",
+                           {"start": "2026-03-05T10:10:00-05:00"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "not_a_slot")
+    assert nothing_written() == before
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+
+
+def test_cancel_notice_over_http_per_role(clock, client_for, working_doctor, patient, staff):
+    soon = book(patient, working_doctor, NINE_AM, NOW)
+    response = client_for(patient).post(f"/api/appointments/{soon.pk}/cancel/", {}, format="json")
+    assert (response.status_code, response.json()["code"]) == (403, "notice_too_short")
+    response = client_for(staff).post(f"/api/appointments/{soon.pk}/cancel/",
+                                      {"reason": "Clinic closed"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["cancelled_by"] == "staff"
+    assert response.json()["cancellation_reason"] == "Clinic closed"
