@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -162,5 +163,36 @@ def test_without_any_read_check_the_database_alone_still_lets_only_one_booking_i
     assert {getattr(r, "code", None) for r in results if not isinstance(r, Appointment)} == {
         "slot_taken"
     }
+    assert Appointment.objects.count() == 1
+    claims_are_consistent()
+
+
+@pytest.mark.live
+def test_twenty_patients_over_real_http_against_a_real_daphne(daphne_server, doctor):
+    """The same race through a real server process: requests run in daphne's own threads."""
+    import httpx
+
+    from accounts.services import token_issue
+
+    from .factories import give_hours
+
+    give_hours(doctor, minimum_notice_minutes=0, periods=[
+        {"weekday": d, "start": time(8), "end": time(20)} for d in range(7)
+    ])
+    tz = ZoneInfo("America/Toronto")
+    tomorrow = (datetime.now(tz) + timedelta(days=1)).date()
+    start = datetime.combine(tomorrow, time(10), tzinfo=tz).isoformat()
+    tokens = [token_issue(user=PatientFactory()).key for _ in range(20)]
+
+    def booking(token: str) -> Callable[[], Any]:
+        return lambda: httpx.post(
+            f"{daphne_server.http_url}/api/appointments/",
+            json={"doctor": str(doctor.pk), "start": start},
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+
+    responses = race([booking(t) for t in tokens])
+    assert Counter(r.status_code for r in responses) == {201: 1, 409: 19}, responses
     assert Appointment.objects.count() == 1
     claims_are_consistent()
