@@ -220,16 +220,21 @@ def free_slots(
     end_date: date,
     now: datetime,
     tz: ZoneInfo,
+    patient_booked: Sequence[Interval] = (),
 ) -> list[Slot]:
     """The slots a patient may book now.
 
     `booked` are the blocked intervals (buffers included) of the doctor's active appointments;
-    `day_counts` the number of appointments per local date, for the daily cap.
+    `day_counts` the number of appointments per local date, for the daily cap;
+    `patient_booked` the asking patient's own appointments (with any doctor), which a slot must
+    not overlap either.
     """
     earliest = now + timedelta(minutes=rules.minimum_notice_minutes)
     latest = now + timedelta(days=rules.horizon_days)
     busy = _merge(booked)
     busy_starts = [b[0] for b in busy]
+    own = _merge(patient_booked)
+    own_starts = [b[0] for b in own]
     result = []
     for slot in slot_grid(
         rules=rules, periods=periods, overrides=overrides,
@@ -242,6 +247,8 @@ def free_slots(
         ):
             continue
         if _overlaps_any(slot.blocked_start, slot.blocked_end, busy, busy_starts):
+            continue
+        if own and _overlaps_any(slot.start, slot.end, own, own_starts):
             continue
         result.append(slot)
     return result

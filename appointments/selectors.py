@@ -87,9 +87,24 @@ def day_counts_of(*, doctor: User, start_date: date, end_date: date) -> dict[dat
     )
 
 
+def patient_busy_of(*, patient: User, start: datetime, end: datetime) -> list[rules.Interval]:
+    """The patient's own non-cancelled appointments (with any doctor) in a window."""
+    return list(
+        Appointment.objects.filter(patient=patient, start__lt=end, end__gt=start)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .values_list("start", "end")
+    )
+
+
 def free_slots_for(
-    *, doctor: User, start_date: date, end_date: date, now: datetime
+    *,
+    doctor: User,
+    start_date: date,
+    end_date: date,
+    now: datetime,
+    patient: User | None = None,
 ) -> list[rules.Slot]:
+    """Free slots of the doctor; when `patient` asks, minus the times they are booked already."""
     tz = doctor_time_zone(doctor=doctor)
     window_start = rules.local_to_utc(start_date, datetime.min.time(), tz) - timedelta(days=1)
     window_end = rules.local_to_utc(end_date, datetime.min.time(), tz) + timedelta(days=2)
@@ -103,6 +118,9 @@ def free_slots_for(
         end_date=end_date,
         now=now,
         tz=tz,
+        patient_booked=patient_busy_of(patient=patient, start=window_start, end=window_end)
+        if patient is not None
+        else (),
     )
 
 

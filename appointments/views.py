@@ -92,7 +92,8 @@ class DoctorSlotsView(APIView):
         doctor_tz = selectors.doctor_time_zone(doctor=doctor)
         tz = ZoneInfo(query["tz"]) if query.get("tz") else doctor_tz
         slots = selectors.free_slots_for(
-            doctor=doctor, start_date=query["start"], end_date=query["end"], now=timezone.now()
+            doctor=doctor, start_date=query["start"], end_date=query["end"], now=timezone.now(),
+            patient=request.user if request.user.is_patient else None,
         )
         return Response(
             {

@@ -319,3 +319,16 @@ def test_only_that_doctor_reads_the_feed(clock, client_for, api_client, working_
     assert api_client.get(url, {"token": "wrong"}).status_code == 401
     assert client_for(working_doctor).get(
         "/api/doctors/7d2c4b0e-1111-4c2e-9e51-2f5f0c7b9a10/calendar.ics").status_code == 404
+
+
+def test_a_patient_is_not_offered_slots_that_clash_with_their_own_appointments(
+    clock, client_for, working_doctor, other_doctor, patient, outsider
+):
+    book(patient, other_doctor, NINE_AM, NOW)
+    url = f"/api/doctors/{working_doctor.pk}/slots/"
+    query = {"start": "2026-03-02", "end": "2026-03-02"}
+    mine = [s["start"] for s in client_for(patient).get(url, query).json()["slots"]]
+    theirs = [s["start"] for s in client_for(outsider).get(url, query).json()["slots"]]
+    assert "2026-03-02T09:00:00-05:00" not in mine
+    assert "2026-03-02T09:00:00-05:00" in theirs
+    assert len(theirs) == len(mine) + 1

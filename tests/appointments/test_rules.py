@@ -257,3 +257,14 @@ def test_saskatchewan_keeps_standard_time_all_year():
     periods = every_day(time(9), time(10))
     assert slots(periods, start_date=date(2026, 3, 6), tz=regina)[0].start == utc(2026, 3, 6, 15)
     assert slots(periods, start_date=date(2026, 3, 9), tz=regina)[0].start == utc(2026, 3, 9, 15)
+
+
+def test_the_asking_patients_own_appointments_remove_clashing_slots():
+    periods = [Period(weekday=0, start=time(9), end=time(11))]
+    own = [(utc(2026, 3, 2, 14, 15), utc(2026, 3, 2, 14, 45))]  # 09:15-09:45 EST elsewhere
+    found = rules.free_slots(
+        rules=ScheduleRules(slot_minutes=30, minimum_notice_minutes=0), periods=periods,
+        overrides=[], booked=[], day_counts={}, start_date=date(2026, 3, 2),
+        end_date=date(2026, 3, 2), now=LONG_AGO, tz=TORONTO, patient_booked=own,
+    )
+    assert [s.start.astimezone(TORONTO).strftime("%H:%M") for s in found] == ["10:00", "10:30"]
