@@ -294,3 +294,27 @@ def test_cancel_notice_over_http_per_role(clock, client_for, working_doctor, pat
     assert response.status_code == 200
     assert response.json()["cancelled_by"] == "staff"
     assert response.json()["cancellation_reason"] == "Clinic closed"
+
+
+def test_both_one_oclocks_of_the_fall_back_night_are_booked_by_their_offset(
+    clock, client_for, doctor, patient, outsider
+):
+    give_hours(doctor, horizon_days=365, slot_minutes=60,
+               periods=[{"weekday": 6, "start": time(0), "end": time(3)}])
+    first = post_booking(client_for(patient), doctor, "2026-11-01T01:00:00-04:00")
+    second = post_booking(client_for(outsider), doctor, "2026-11-01T01:00:00-05:00")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["start"] == "2026-11-01T01:00:00-04:00"
+    assert second.json()["start"] == "2026-11-01T01:00:00-05:00"
+    starts = sorted(Appointment.objects.values_list("start", flat=True))
+    assert starts[1] - starts[0] == timedelta(hours=1)
+
+
+def test_the_skipped_hour_of_spring_forward_cannot_be_booked(clock, client_for, doctor, patient):
+    give_hours(doctor, slot_minutes=60,
+               periods=[{"weekday": 6, "start": time(1), "end": time(4)}])
+    # 02:00 EST does not exist on 8 March; written as 02:00-05:00 it is 03:00 EDT, a real slot.
+    response = post_booking(client_for(patient), doctor, "2026-03-08T03:00:00-04:00")
+    assert response.status_code == 201
+    response = post_booking(client_for(patient), doctor, "2026-03-08T02:00:00-05:00")
+    assert (response.status_code, response.json()["code"]) == (409, "slot_taken")  # same instant
