@@ -1,8 +1,8 @@
 """Appointment events and their payloads; who receives what is decided here, nowhere else.
 
-`appointment.changed` goes to the appointment's doctor and patient only; `appointment.slot_available`
-goes only to the waitlisted patients being told. Payloads carry no reason or other free text:
-clients that need it GET the appointment.
+`appointment.changed` goes to the appointment's doctor and patient only;
+`appointment.slot_available` goes only to the waitlisted patients being told. Payloads carry no
+reason or other free text: clients that need it GET the appointment.
 """
 from __future__ import annotations
 

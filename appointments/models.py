@@ -143,7 +143,9 @@ class AvailabilityOverride(models.Model):
             raise ValidationError("Give both a start and an end time, or neither.")
         if self.kind == self.Kind.EXTRA_HOURS and self.start_time is None:
             raise ValidationError("Extra hours need a start and an end time.")
-        if self.start_time is not None and self.start_time >= self.end_time:  # type: ignore[operator]
+        if self.start_time is not None and self.end_time is not None and (
+            self.start_time >= self.end_time
+        ):
             raise ValidationError("The end must come after the start (same day).")
 
     def __str__(self) -> str:
@@ -245,7 +247,9 @@ class SlotClaim(models.Model):
     """One claim-grid cell of a doctor's time, owned by one non-cancelled appointment."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     cell_start = models.DateTimeField()
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="slot_claims"
@@ -253,7 +257,9 @@ class SlotClaim(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["doctor", "cell_start"], name="one_claim_per_doctor_cell")
+            models.UniqueConstraint(
+                fields=["doctor", "cell_start"], name="one_claim_per_doctor_cell"
+            )
         ]
 
 
@@ -261,7 +267,9 @@ class PatientSlotClaim(models.Model):
     """One claim-grid cell of a patient's time: a patient is in one appointment at a time."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     cell_start = models.DateTimeField()
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="patient_claims"

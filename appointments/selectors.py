@@ -223,7 +223,9 @@ def patients_with_active_appointments(*, doctor: User, patient_ids: set[str]) ->
     }
 
 
-def waitlist_first(*, doctor_id: object, count: int, exclude_patient_id: object = None) -> list[WaitlistEntry]:
+def waitlist_first(
+    *, doctor_id: object, count: int, exclude_patient_id: object = None
+) -> list[WaitlistEntry]:
     entries = WaitlistEntry.objects.filter(
         doctor_id=doctor_id, status=WaitlistEntry.Status.WAITING
     ).select_related("patient", "patient__patient_profile")

@@ -591,7 +591,9 @@ def availability_override_add(
                 rules.local_to_utc(day + timedelta(days=1), time(0), tz),
             )
         else:
-            window = (rules.local_to_utc(day, start_time, tz), rules.local_to_utc(day, end_time, tz))
+            window = (
+                rules.local_to_utc(day, start_time, tz), rules.local_to_utc(day, end_time, tz)
+            )
         affected = [
             str(pk)
             for pk in Appointment.objects.filter(
@@ -605,7 +607,7 @@ def availability_override_add(
 def availability_override_remove(*, actor: User, doctor: User, override_id: Any) -> None:
     _may_manage_schedule(actor, doctor)
     pk = selectors._uuid_or_none(override_id)
-    deleted, _ = AvailabilityOverride.objects.filter(pk=pk, doctor=doctor).delete() if pk else (0, {})
+    deleted = AvailabilityOverride.objects.filter(pk=pk, doctor=doctor).delete()[0] if pk else 0
     if not deleted:
         raise BadAvailability("No such override.", code="override_not_found")
 

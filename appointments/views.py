@@ -100,7 +100,10 @@ class DoctorSlotsView(APIView):
                 "doctor": str(doctor.pk),
                 "time_zone": str(doctor_tz),
                 "slots": [
-                    {"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat()}
+                    {
+                        "start": s.start.astimezone(tz).isoformat(),
+                        "end": s.end.astimezone(tz).isoformat(),
+                    }
                     for s in slots
                 ],
             }
@@ -111,7 +114,9 @@ class DoctorSlotsView(APIView):
 
 
 class AppointmentListView(APIView):
-    @extend_schema(parameters=[AppointmentListQuery], responses={200: AppointmentSerializer(many=True)})
+    @extend_schema(
+        parameters=[AppointmentListQuery], responses={200: AppointmentSerializer(many=True)}
+    )
     def get(self, request: Request) -> Response:
         """Your appointments: a doctor's own, a patient's own, or all of them for staff."""
         query = _valid(AppointmentListQuery, request.query_params)
@@ -331,7 +336,9 @@ class ICalendarRenderer(BaseRenderer):
     format = "ics"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
         if isinstance(data, bytes | str):
             return data.encode() if isinstance(data, str) else data
         return json.dumps(data).encode()  # an error body

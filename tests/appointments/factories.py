@@ -32,7 +32,9 @@ def give_hours(
     return doctor
 
 
-def book(patient: User, doctor: User, start: datetime, now: datetime, reason: str = "") -> Appointment:
+def book(
+    patient: User, doctor: User, start: datetime, now: datetime, reason: str = ""
+) -> Appointment:
     return services.appointment_book(
         actor=patient, doctor_id=doctor.pk, start=start, reason=reason, now=now
     )

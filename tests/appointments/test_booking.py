@@ -129,7 +129,8 @@ def test_an_unknown_doctor_is_404_and_changes_nothing(clock, client_for, patient
 def test_a_taken_slot_is_409_and_the_first_booking_stays(
     clock, client_for, working_doctor, patient, outsider
 ):
-    assert post_booking(client_for(patient), working_doctor, "2026-03-02T09:00:00-05:00").status_code == 201
+    first = post_booking(client_for(patient), working_doctor, "2026-03-02T09:00:00-05:00")
+    assert first.status_code == 201
     before = nothing_written()
     response = post_booking(client_for(outsider), working_doctor, "2026-03-02T09:00:00-05:00")
     assert response.status_code == 409
@@ -141,13 +142,15 @@ def test_a_taken_slot_is_409_and_the_first_booking_stays(
 def test_a_patient_cannot_hold_two_appointments_at_the_same_time(
     clock, client_for, working_doctor, other_doctor, patient
 ):
-    assert post_booking(client_for(patient), working_doctor, "2026-03-02T09:00:00-05:00").status_code == 201
+    first = post_booking(client_for(patient), working_doctor, "2026-03-02T09:00:00-05:00")
+    assert first.status_code == 201
     response = post_booking(client_for(patient), other_doctor, "2026-03-02T09:00:00-05:00")
     assert response.status_code == 409
     assert response.json()["code"] == "patient_busy"
     assert Appointment.objects.count() == 1
     # The next slot with the other doctor is fine.
-    assert post_booking(client_for(patient), other_doctor, "2026-03-02T09:30:00-05:00").status_code == 201
+    later = post_booking(client_for(patient), other_doctor, "2026-03-02T09:30:00-05:00")
+    assert later.status_code == 201
 
 
 def test_overlapping_appointments_with_different_slot_lengths_are_refused_for_the_patient(

@@ -89,8 +89,12 @@ def test_two_patients_rescheduling_into_the_same_slot_one_wins_and_the_other_kee
         target = base + timedelta(minutes=60)
 
         results = race([
-            lambda: services.appointment_reschedule(actor=a, appointment_id=first.pk, start=target, now=NOW),
-            lambda: services.appointment_reschedule(actor=b, appointment_id=second.pk, start=target, now=NOW),
+            lambda: services.appointment_reschedule(
+                actor=a, appointment_id=first.pk, start=target, now=NOW
+            ),
+            lambda: services.appointment_reschedule(
+                actor=b, appointment_id=second.pk, start=target, now=NOW
+            ),
         ])
         winners = [r for r in results if isinstance(r, Appointment)]
         losers = [r for r in results if not isinstance(r, Appointment)]

@@ -30,4 +30,6 @@ class Command(BaseCommand):
         for doctor, created in schedules:
             zone = doctor.doctor_profile.time_zone
             state = "hours set" if created else "hours kept"
-            self.stdout.write(f"  {state}  {doctor.username}: Mon-Fri 09:00-12:00, 13:00-17:00 {zone}")
+            self.stdout.write(
+                f"  {state}  {doctor.username}: Mon-Fri 09:00-12:00, 13:00-17:00 {zone}"
+            )
