@@ -93,12 +93,6 @@ class AppointmentAdmin(ClinicStaffAccessMixin, admin.ModelAdmin):
         self._apply(request, queryset, "complete", "marked fulfilled")
 
 
-class WeeklyAvailabilityInline(admin.TabularInline):
-    model = WeeklyAvailability
-    fk_name = "doctor"
-    extra = 0
-
-
 @admin.register(Schedule)
 class ScheduleAdmin(ClinicStaffAccessMixin, admin.ModelAdmin):
     list_display = ["doctor", "slot_minutes", "buffer_before_minutes", "buffer_after_minutes",

@@ -44,6 +44,11 @@ class SlotTaken(Conflict):
     default_detail = "That slot is no longer free."
 
 
+class AlreadyBooked(Conflict):
+    code = "already_booked"
+    default_detail = "You already hold this slot (see GET /api/appointments/)."
+
+
 class PatientBusy(Conflict):
     code = "patient_busy"
     default_detail = "The patient already has an appointment at that time."

@@ -27,6 +27,7 @@ from accounts.models import PatientProfile, User
 
 from . import events, rules, selectors
 from .errors import (
+    AlreadyBooked,
     BadAvailability,
     BeyondHorizon,
     CheckInClosed,
@@ -110,7 +111,12 @@ class ResolvedSlot:
 
 
 def _resolve_slot(
-    *, doctor: User, start: datetime, now: datetime, ignore: Appointment | None = None
+    *,
+    doctor: User,
+    start: datetime,
+    now: datetime,
+    ignore: Appointment | None = None,
+    patient: User | None = None,
 ) -> ResolvedSlot:
     """Check that `start` is a slot the doctor offers now, and say why not if it isn't.
 
@@ -140,7 +146,10 @@ def _resolve_slot(
     ).exclude(status=Status.CANCELLED)
     if ignore is not None:
         busy = busy.exclude(pk=ignore.pk)
-    if busy.exists():
+    holders = list(busy.values_list("patient_id", "start")[:5])
+    if holders:
+        if patient is not None and (patient.pk, slot.start) in holders:
+            raise AlreadyBooked()  # a retried request: say so, rather than "taken"
         raise SlotTaken()
     cap = schedule_rules.max_per_day
     if cap is not None and not (ignore is not None and ignore.local_date == day):
@@ -245,7 +254,7 @@ def appointment_book(
     if actor.is_patient and not _accepts(doctor=doctor, patient=patient):
         raise NotAcceptingNewPatients()
     start = _aware(start).astimezone(UTC)
-    resolved = _resolve_slot(doctor=doctor, start=start, now=now)
+    resolved = _resolve_slot(doctor=doctor, start=start, now=now, patient=patient)
     slot = resolved.slot
     with transaction.atomic():
         appointment = Appointment.objects.create(

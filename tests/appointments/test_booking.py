@@ -313,11 +313,23 @@ def test_both_one_oclocks_of_the_fall_back_night_are_booked_by_their_offset(
     assert starts[1] - starts[0] == timedelta(hours=1)
 
 
-def test_the_skipped_hour_of_spring_forward_cannot_be_booked(clock, client_for, doctor, patient):
+def test_the_skipped_hour_of_spring_forward_cannot_be_booked(
+    clock, client_for, doctor, patient, outsider
+):
     give_hours(doctor, slot_minutes=60,
                periods=[{"weekday": 6, "start": time(1), "end": time(4)}])
     # 02:00 EST does not exist on 8 March; written as 02:00-05:00 it is 03:00 EDT, a real slot.
     response = post_booking(client_for(patient), doctor, "2026-03-08T03:00:00-04:00")
     assert response.status_code == 201
-    response = post_booking(client_for(patient), doctor, "2026-03-08T02:00:00-05:00")
+    response = post_booking(client_for(outsider), doctor, "2026-03-08T02:00:00-05:00")
     assert (response.status_code, response.json()["code"]) == (409, "slot_taken")  # same instant
+
+
+def test_a_retried_booking_is_told_it_already_holds_the_slot(
+    clock, client_for, working_doctor, patient
+):
+    client = client_for(patient)
+    assert post_booking(client, working_doctor, "2026-03-02T09:00:00-05:00").status_code == 201
+    retry = post_booking(client, working_doctor, "2026-03-02T09:00:00-05:00")
+    assert (retry.status_code, retry.json()["code"]) == (409, "already_booked")
+    assert Appointment.objects.count() == 1
