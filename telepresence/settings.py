@@ -280,4 +280,39 @@ CELERY_BEAT_SCHEDULE["presence-sweep"] = {
 # (queue settings go here)
 
 # --- Appointments (appointments/) ----------------------------------------------------------
-# (appointment settings go here)
+# Patients may not cancel or reschedule closer than this to the start (doctors and staff may);
+# a doctor's schedule can set its own notice instead.
+APPOINTMENT_CANCEL_NOTICE_SECONDS = env.int("APPOINTMENT_CANCEL_NOTICE_SECONDS", default=86_400)
+# Check-in opens this long before the start and closes at the no-show cut-off.
+APPOINTMENT_CHECK_IN_OPENS_SECONDS = env.int("APPOINTMENT_CHECK_IN_OPENS_SECONDS", default=900)
+# A booked appointment not checked in this long after its start becomes `noshow`.
+APPOINTMENT_NO_SHOW_AFTER_SECONDS = env.int("APPOINTMENT_NO_SHOW_AFTER_SECONDS", default=900)
+# The reminder email goes out this long before the start (once).
+APPOINTMENT_REMINDER_BEFORE_SECONDS = env.int(
+    "APPOINTMENT_REMINDER_BEFORE_SECONDS", default=86_400
+)
+# How many waitlisted patients are told when a slot frees up (the first to book gets it).
+APPOINTMENT_WAITLIST_NOTIFY_COUNT = env.int("APPOINTMENT_WAITLIST_NOTIFY_COUNT", default=3)
+# Longest date range one slots request may ask for.
+APPOINTMENT_SLOTS_MAX_DAYS = env.int("APPOINTMENT_SLOTS_MAX_DAYS", default=31)
+# How often beat runs the no-show and reminder sweeps.
+APPOINTMENT_SWEEP_INTERVAL_SECONDS = env.int("APPOINTMENT_SWEEP_INTERVAL_SECONDS", default=60)
+for _name in (
+    "APPOINTMENT_CANCEL_NOTICE_SECONDS", "APPOINTMENT_CHECK_IN_OPENS_SECONDS",
+    "APPOINTMENT_NO_SHOW_AFTER_SECONDS", "APPOINTMENT_REMINDER_BEFORE_SECONDS",
+    "APPOINTMENT_WAITLIST_NOTIFY_COUNT",
+):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must not be negative.")
+if APPOINTMENT_SLOTS_MAX_DAYS < 1 or APPOINTMENT_SWEEP_INTERVAL_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "APPOINTMENT_SLOTS_MAX_DAYS and APPOINTMENT_SWEEP_INTERVAL_SECONDS must be positive."
+    )
+CELERY_BEAT_SCHEDULE["appointments-mark-no-shows"] = {
+    "task": "appointments.tasks.mark_no_shows",
+    "schedule": float(APPOINTMENT_SWEEP_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["appointments-send-reminders"] = {
+    "task": "appointments.tasks.send_reminders",
+    "schedule": float(APPOINTMENT_SWEEP_INTERVAL_SECONDS),
+}
