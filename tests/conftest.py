@@ -38,6 +38,17 @@ def clean_redis() -> Iterator[None]:
     wipe()
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """A channel layer per test: its locks belong to the event loop that first used them, and
+    each async test runs on a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # --- personas: a doctor, a patient, and an outsider who should have no access ------------------
 
 

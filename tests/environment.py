@@ -14,6 +14,8 @@ TEST_ENVIRONMENT = {
     "WS_TICKET_TTL_SECONDS": "60",
     "CELERY_TASK_ALWAYS_EAGER": "false",
     "LOG_LEVEL": "WARNING",
+    # Connections held open by worker threads would stop pytest from dropping the test database.
+    "DATABASE_CONN_MAX_AGE": "0",
     # Presence in seconds, not tens of seconds (daphne processes started by tests inherit them).
     "PRESENCE_HEARTBEAT_SECONDS": "1",
     "PRESENCE_TIMEOUT_SECONDS": "2",
