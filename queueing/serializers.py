@@ -6,7 +6,7 @@ from rest_framework import serializers
 from .models import REASON_MAX_CHARS, URGENCY_MAX, URGENCY_MIN
 
 
-class JoinSerializer(serializers.Serializer):
+class QueueJoinSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=REASON_MAX_CHARS, allow_blank=False)
     queue = serializers.CharField(
         max_length=100, required=False, allow_blank=True, allow_null=True,
@@ -14,11 +14,11 @@ class JoinSerializer(serializers.Serializer):
     )
 
 
-class TransferSerializer(serializers.Serializer):
+class QueueTransferSerializer(serializers.Serializer):
     queue = serializers.CharField(max_length=100, help_text="The target queue's id or slug.")
 
 
-class UrgencySerializer(serializers.Serializer):
+class QueueUrgencySerializer(serializers.Serializer):
     urgency = serializers.IntegerField(min_value=URGENCY_MIN, max_value=URGENCY_MAX)
 
     def validate_urgency(self, value: int) -> int:
@@ -29,12 +29,12 @@ class UrgencySerializer(serializers.Serializer):
         return value
 
 
-class PersonSerializer(serializers.Serializer):
+class QueuePersonSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class PresenceSerializer(serializers.Serializer):
+class QueuePatientPresenceSerializer(serializers.Serializer):
     user = serializers.UUIDField()
     status = serializers.ChoiceField(choices=["online", "away", "busy", "offline"])
     last_seen = serializers.DateTimeField(allow_null=True)
@@ -46,7 +46,7 @@ class QueueRefSerializer(serializers.Serializer):
     slug = serializers.SlugField()
 
 
-class PatientEntrySerializer(serializers.Serializer):
+class QueueEntryForPatientSerializer(serializers.Serializer):
     """A patient's own entry."""
 
     id = serializers.UUIDField()
@@ -57,7 +57,7 @@ class PatientEntrySerializer(serializers.Serializer):
     appointment_id = serializers.UUIDField(allow_null=True)
     position = serializers.IntegerField(allow_null=True, help_text="1 = next; null once taken.")
     estimated_wait_seconds = serializers.IntegerField(allow_null=True)
-    doctor = PersonSerializer(allow_null=True, help_text="The doctor who took the patient.")
+    doctor = QueuePersonSerializer(allow_null=True, help_text="The doctor who took the patient.")
     joined_at = serializers.DateTimeField()
     claimed_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
@@ -66,13 +66,13 @@ class PatientEntrySerializer(serializers.Serializer):
     away_since = serializers.DateTimeField(allow_null=True)
 
 
-class PatientInEntrySerializer(serializers.Serializer):
+class QueueEntryPatientSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    presence = PresenceSerializer()
+    presence = QueuePatientPresenceSerializer()
 
 
-class DoctorEntrySerializer(serializers.Serializer):
+class QueueEntryForDoctorSerializer(serializers.Serializer):
     """An entry as doctors and staff see it, with the patient's live presence."""
 
     id = serializers.UUIDField()
@@ -83,8 +83,8 @@ class DoctorEntrySerializer(serializers.Serializer):
     appointment_id = serializers.UUIDField(allow_null=True)
     appointment_start = serializers.DateTimeField(allow_null=True)
     reserved_for = serializers.UUIDField(allow_null=True)
-    claimed_by = PersonSerializer(allow_null=True)
-    patient = PatientInEntrySerializer()
+    claimed_by = QueuePersonSerializer(allow_null=True)
+    patient = QueueEntryPatientSerializer()
     position = serializers.IntegerField(allow_null=True)
     estimated_wait_seconds = serializers.IntegerField(allow_null=True)
     wait_seconds = serializers.IntegerField(allow_null=True)

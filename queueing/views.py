@@ -19,12 +19,12 @@ from telepresence.errors import DomainError, Forbidden, Invalid
 from . import events, selectors, services
 from .models import QueueEntry
 from .serializers import (
-    DoctorEntrySerializer,
-    JoinSerializer,
-    PatientEntrySerializer,
+    QueueEntryForDoctorSerializer,
+    QueueEntryForPatientSerializer,
+    QueueJoinSerializer,
     QueueSerializer,
-    TransferSerializer,
-    UrgencySerializer,
+    QueueTransferSerializer,
+    QueueUrgencySerializer,
 )
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class EntriesView(QueueAPIView):
                 f"(default {LIST_LIMIT_DEFAULT}, at most {LIST_LIMIT_MAX})."
             ),
         ],
-        responses={200: DoctorEntrySerializer(many=True)},
+        responses={200: QueueEntryForDoctorSerializer(many=True)},
         description="Doctors: the active entries they may take, in order, each with the patient's "
         "presence. Staff: every queue. Patients: a list holding only their own active entry.",
     )
@@ -114,9 +114,9 @@ class EntriesView(QueueAPIView):
             ]
         )
 
-    @extend_schema(request=JoinSerializer, responses={201: PatientEntrySerializer})
+    @extend_schema(request=QueueJoinSerializer, responses={201: QueueEntryForPatientSerializer})
     def post(self, request: Request) -> Response:
-        data = JoinSerializer(data=request.data)
+        data = QueueJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.queue_entry_join(
             patient=request.user,
@@ -129,19 +129,19 @@ class EntriesView(QueueAPIView):
 
 
 class EntryView(QueueAPIView):
-    @extend_schema(responses={200: DoctorEntrySerializer})
+    @extend_schema(responses={200: QueueEntryForDoctorSerializer})
     def get(self, request: Request, entry_id: str) -> Response:
         now = timezone.now()
         entry = selectors.entry_get_for(user=request.user, entry_id=entry_id)
         return Response(_for_viewer(request.user, entry, selectors.entry_spot(entry=entry, now=now), now))
 
-    @extend_schema(request=UrgencySerializer, responses={200: DoctorEntrySerializer})
+    @extend_schema(request=QueueUrgencySerializer, responses={200: QueueEntryForDoctorSerializer})
     def patch(self, request: Request, entry_id: str) -> Response:
         user = request.user
         if not (user.is_doctor or user.is_clinic_staff):
             selectors.entry_get_for(user=user, entry_id=entry_id)  # 404 for others' entries
             raise services.CliniciansOnly()
-        data = UrgencySerializer(data=request.data)
+        data = QueueUrgencySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.queue_entry_set_urgency(
             entry_id=entry_id, actor=user, urgency=data.validated_data["urgency"]
@@ -167,7 +167,7 @@ class EntryActionView(QueueAPIView):
         "remove": lambda user, entry_id: services.queue_entry_remove(entry_id=entry_id, actor=user),
     }
 
-    @extend_schema(request=None, responses={200: DoctorEntrySerializer})
+    @extend_schema(request=None, responses={200: QueueEntryForDoctorSerializer})
     def post(self, request: Request, entry_id: str) -> Response:
         entry = self.actions[self.action](request.user, entry_id)
         now = timezone.now()
@@ -175,9 +175,9 @@ class EntryActionView(QueueAPIView):
 
 
 class TransferView(QueueAPIView):
-    @extend_schema(request=TransferSerializer, responses={200: DoctorEntrySerializer})
+    @extend_schema(request=QueueTransferSerializer, responses={200: QueueEntryForDoctorSerializer})
     def post(self, request: Request, entry_id: str) -> Response:
-        data = TransferSerializer(data=request.data)
+        data = QueueTransferSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.queue_entry_transfer(
             entry_id=entry_id, actor=request.user, queue_ref=data.validated_data["queue"]
@@ -187,7 +187,7 @@ class TransferView(QueueAPIView):
 
 
 class NextView(QueueAPIView):
-    @extend_schema(request=None, responses={200: DoctorEntrySerializer, 204: None})
+    @extend_schema(request=None, responses={200: QueueEntryForDoctorSerializer, 204: None})
     def post(self, request: Request) -> Response:
         entry = services.queue_entry_next(doctor=request.user)
         if entry is None:

@@ -20,7 +20,9 @@ ensure_venv() {
   digest="$(cat "$ROOT"/requirements*.txt | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     say "Installing $(basename "$requirements")"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$requirements"
+    # (grep drops the warnings some machines' pip configuration prints for every package)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$requirements" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     echo "$digest" > "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"

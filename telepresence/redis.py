@@ -29,23 +29,26 @@ def _client_options() -> dict:
     }
 
 
-@lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, **_client_options())
+    return _sync_client(settings.REDIS_URL)
 
 
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+@lru_cache(maxsize=4)
+def _sync_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, **_client_options())
+
+
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, aioredis.Redis]
+] = weakref.WeakKeyDictionary()
 
 
 def get_async_redis() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
-    if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, **_client_options())
-        _async_clients[loop] = client
-    return client
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    url = settings.REDIS_URL
+    if url not in clients:
+        clients[url] = aioredis.Redis.from_url(url, **_client_options())
+    return clients[url]
 
 
 def ping(timeout_seconds: float = 1.0) -> bool:

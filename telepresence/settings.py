@@ -96,7 +96,11 @@ else:
         # the test database is a file so that daphne processes started by tests can share it.
         DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
         DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Persistent connections: async code reaches the database through one shared thread, and
+# opening a PostgreSQL connection per call cost 15 ms per WebSocket connect.
+# (No CONN_HEALTH_CHECKS: async code closes stale connections before every call anyway, and a
+# health check would add a round trip to each.)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -253,7 +257,24 @@ EVENT_STREAM_TTL_SECONDS = env.int("EVENT_STREAM_TTL_SECONDS", default=86_400)
 EVENTS_LONG_POLL_MAX_SECONDS = env.int("EVENTS_LONG_POLL_MAX_SECONDS", default=30)
 
 # --- Presence (presence/) ------------------------------------------------------------------
-# (presence settings go here)
+# A client sends a heartbeat every PRESENCE_HEARTBEAT_SECONDS; a connection silent for
+# PRESENCE_TIMEOUT_SECONDS is dead; the sweep runs every PRESENCE_SWEEP_SECONDS, so a vanished
+# client is offline within timeout + sweep (30 s by default). A clean close of a user's last
+# connection waits PRESENCE_GRACE_SECONDS for a reconnect before the user goes offline.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10)
+PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=20)
+PRESENCE_SWEEP_SECONDS = env.float("PRESENCE_SWEEP_SECONDS", default=10)
+PRESENCE_GRACE_SECONDS = env.float("PRESENCE_GRACE_SECONDS", default=5)
+PRESENCE_SWEEP_BATCH = env.int("PRESENCE_SWEEP_BATCH", default=1_000)
+PRESENCE_MAX_SUBSCRIPTIONS = env.int("PRESENCE_MAX_SUBSCRIPTIONS", default=500)
+if not 0 < PRESENCE_HEARTBEAT_SECONDS < PRESENCE_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("PRESENCE_HEARTBEAT_SECONDS must be below PRESENCE_TIMEOUT_SECONDS.")
+CELERY_BEAT_SCHEDULE["presence-sweep"] = {
+    "task": "presence.tasks.sweep",
+    "schedule": PRESENCE_SWEEP_SECONDS,
+    # A sweep that waited longer than one interval is superseded by the next one.
+    "options": {"expires": PRESENCE_SWEEP_SECONDS},
+}
 
 # --- Waiting room (queueing/) --------------------------------------------------------------
 # A waiting patient who goes offline keeps their place this long before the entry becomes `left`;
@@ -314,4 +335,39 @@ CELERY_BEAT_SCHEDULE["queue-reconcile-presence"] = {
 }
 
 # --- Appointments (appointments/) ----------------------------------------------------------
-# (appointment settings go here)
+# Patients may not cancel or reschedule closer than this to the start (doctors and staff may);
+# a doctor's schedule can set its own notice instead.
+APPOINTMENT_CANCEL_NOTICE_SECONDS = env.int("APPOINTMENT_CANCEL_NOTICE_SECONDS", default=86_400)
+# Check-in opens this long before the start and closes at the no-show cut-off.
+APPOINTMENT_CHECK_IN_OPENS_SECONDS = env.int("APPOINTMENT_CHECK_IN_OPENS_SECONDS", default=900)
+# A booked appointment not checked in this long after its start becomes `noshow`.
+APPOINTMENT_NO_SHOW_AFTER_SECONDS = env.int("APPOINTMENT_NO_SHOW_AFTER_SECONDS", default=900)
+# The reminder email goes out this long before the start (once).
+APPOINTMENT_REMINDER_BEFORE_SECONDS = env.int(
+    "APPOINTMENT_REMINDER_BEFORE_SECONDS", default=86_400
+)
+# How many waitlisted patients are told when a slot frees up (the first to book gets it).
+APPOINTMENT_WAITLIST_NOTIFY_COUNT = env.int("APPOINTMENT_WAITLIST_NOTIFY_COUNT", default=3)
+# Longest date range one slots request may ask for.
+APPOINTMENT_SLOTS_MAX_DAYS = env.int("APPOINTMENT_SLOTS_MAX_DAYS", default=31)
+# How often beat runs the no-show and reminder sweeps.
+APPOINTMENT_SWEEP_INTERVAL_SECONDS = env.int("APPOINTMENT_SWEEP_INTERVAL_SECONDS", default=60)
+for _name in (
+    "APPOINTMENT_CANCEL_NOTICE_SECONDS", "APPOINTMENT_CHECK_IN_OPENS_SECONDS",
+    "APPOINTMENT_NO_SHOW_AFTER_SECONDS", "APPOINTMENT_REMINDER_BEFORE_SECONDS",
+    "APPOINTMENT_WAITLIST_NOTIFY_COUNT",
+):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must not be negative.")
+if APPOINTMENT_SLOTS_MAX_DAYS < 1 or APPOINTMENT_SWEEP_INTERVAL_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "APPOINTMENT_SLOTS_MAX_DAYS and APPOINTMENT_SWEEP_INTERVAL_SECONDS must be positive."
+    )
+CELERY_BEAT_SCHEDULE["appointments-mark-no-shows"] = {
+    "task": "appointments.tasks.mark_no_shows",
+    "schedule": float(APPOINTMENT_SWEEP_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["appointments-send-reminders"] = {
+    "task": "appointments.tasks.send_reminders",
+    "schedule": float(APPOINTMENT_SWEEP_INTERVAL_SECONDS),
+}

@@ -114,7 +114,8 @@ def _decode(entries: list[tuple[str, dict[str, str]]]) -> list[Event]:
     return [{**json.loads(fields[EVENT_FIELD]), "id": event_id} for event_id, fields in entries]
 
 
-def _id_tuple(event_id: str) -> tuple[int, int]:
+def event_id_key(event_id: str) -> tuple[int, int]:
+    """Stream ids compare as (milliseconds, sequence), not as strings."""
     millis, _, sequence = event_id.partition("-")
     return int(millis), int(sequence or 0)
 
@@ -126,7 +127,7 @@ async def aread(*, user_id: object, after: str | None, wait_seconds: float = 0, 
     """
     client = get_async_redis()
     stream = stream_key(user_id)
-    start = after or await _last_id(client, stream)
+    start = after or await alatest_id(user_id=user_id)
     block = int(wait_seconds * 1000) if wait_seconds > 0 else None
     reply = await client.xread({stream: start}, count=count, block=block)
     events = _decode(reply[0][1]) if reply else []
@@ -135,16 +136,27 @@ async def aread(*, user_id: object, after: str | None, wait_seconds: float = 0, 
     return Page(events=events, cursor=cursor, truncated=truncated)
 
 
-async def _last_id(client: Any, stream: str) -> str:
-    last = await client.xrevrange(stream, count=1)
+async def alatest_id(*, user_id: object) -> str:
+    """The id of the user's newest event ("0" when there is none): a cursor meaning "from now"."""
+    last = await get_async_redis().xrevrange(stream_key(user_id), count=1)
     return last[0][0] if last else "0"
 
 
 async def _trimmed_past(client: Any, stream: str, after: str) -> bool:
-    """Were events newer than `after` trimmed away? Only Redis 7 records what it trimmed."""
+    """Were events newer than `after` possibly trimmed away?
+
+    True when the stream has lost entries to its length cap and `after` is older than the
+    oldest entry kept: the client cannot know what it missed and must take a fresh snapshot.
+    """
     try:
         info = await client.xinfo_stream(stream)
     except redis.ResponseError:  # no stream: nothing was ever kept, so nothing was lost
         return False
-    max_deleted = info.get("max-deleted-entry-id")
-    return bool(max_deleted) and _id_tuple(after) < _id_tuple(max_deleted)
+    first = info.get("recorded-first-entry-id") or (info.get("first-entry") or [None])[0]
+    if not first:
+        return False
+    if "entries-added" in info:  # Redis 7 counts what it ever added
+        trimmed = int(info["entries-added"]) > int(info["length"])
+    else:
+        trimmed = int(info["length"]) >= settings.EVENT_STREAM_MAX_EVENTS
+    return trimmed and event_id_key(after) < event_id_key(first)

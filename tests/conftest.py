@@ -38,6 +38,17 @@ def clean_redis() -> Iterator[None]:
     wipe()
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """A channel layer per test: its locks belong to the event loop that first used them, and
+    each async test runs on a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # --- personas: a doctor, a patient, and an outsider who should have no access ------------------
 
 
@@ -99,17 +110,47 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{credentials}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
 
 
-class DaphneProcess:
-    """A real daphne serving telepresence.asgi on a loopback port, sharing the test database."""
+class ServiceProcess:
+    """A real process of the service (daphne, Celery) sharing the test database and Redis."""
+
+    def __init__(self, command: list[str], name: str, extra_env: dict[str, str] | None = None):
+        env = {**os.environ, "DATABASE_URL": _database_url_of_test_database(), **(extra_env or {})}
+        self.log = open(ROOT / f".{name}.log", "w+b")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self.log.closed:
+            self.log.close()
+            Path(self.log.name).unlink(missing_ok=True)
+
+
+class DaphneProcess(ServiceProcess):
+    """A real daphne serving telepresence.asgi on a loopback port."""
 
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
-        env = {**os.environ, "DATABASE_URL": _database_url_of_test_database(), **(extra_env or {})}
-        self.log = open(ROOT / f".daphne-{self.port}.log", "w+b")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
              "telepresence.asgi:application"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            f"daphne-{self.port}",
+            extra_env,
         )
         self._wait_until_up()
 
@@ -133,24 +174,27 @@ class DaphneProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"daphne did not start:\n{self.output()}")
 
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
 
-    def stop(self, *, kill: bool = False) -> None:
-        if self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[ServiceProcess]:
+    """A real Celery worker with an embedded beat: the sweep runs on its real schedule."""
+    schedule = ROOT / ".run" / f"beat-{os.getpid()}"
+    schedule.parent.mkdir(exist_ok=True)
+    worker = ServiceProcess(
+        [sys.executable, "-m", "celery", "-A", "telepresence", "worker", "--beat",
+         "--pool=solo", "--loglevel=INFO", f"--schedule={schedule}"],
+        f"celery-{os.getpid()}",
+    )
+    deadline = time.monotonic() + 30
+    while "ready." not in worker.output():
+        if worker.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker did not start:\n{worker.output()}")
+        time.sleep(0.2)
+    yield worker
+    worker.stop()
+    for leftover in schedule.parent.glob(f"{schedule.name}*"):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

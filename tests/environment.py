@@ -14,6 +14,13 @@ TEST_ENVIRONMENT = {
     "WS_TICKET_TTL_SECONDS": "60",
     "CELERY_TASK_ALWAYS_EAGER": "false",
     "LOG_LEVEL": "WARNING",
+    # Connections held open by worker threads would stop pytest from dropping the test database.
+    "DATABASE_CONN_MAX_AGE": "0",
+    # Presence in seconds, not tens of seconds (daphne processes started by tests inherit them).
+    "PRESENCE_HEARTBEAT_SECONDS": "1",
+    "PRESENCE_TIMEOUT_SECONDS": "2",
+    "PRESENCE_GRACE_SECONDS": "1",
+    "PRESENCE_SWEEP_SECONDS": "0.5",
     # Hashing on purpose-slow PBKDF2 would cost half a second per test user.
     "PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
 }

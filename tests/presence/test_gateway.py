@@ -22,10 +22,19 @@ async def _ticket(user) -> str:
     return await database_sync_to_async(ws_ticket_issue)(user=user)
 
 
-async def test_communicator_with_a_ticket_is_accepted(patient):
-    communicator = WebsocketCommunicator(application, f"/ws/?ticket={await _ticket(patient)}")
+async def _connected(user) -> WebsocketCommunicator:
+    """A communicator past its welcome frame."""
+    communicator = WebsocketCommunicator(application, f"/ws/?ticket={await _ticket(user)}")
     connected, _ = await communicator.connect()
     assert connected
+    welcome = await communicator.receive_json_from()
+    assert welcome["type"] == "welcome"
+    assert welcome["user"] == str(user.pk)
+    return communicator
+
+
+async def test_communicator_with_a_ticket_is_accepted(patient):
+    communicator = await _connected(patient)
     await communicator.send_json_to({"type": "heartbeat"})
     assert (await communicator.receive_json_from())["type"] == "heartbeat.ack"
     await communicator.disconnect()
@@ -41,6 +50,7 @@ async def test_communicator_with_a_used_ticket_is_closed_with_4401(patient):
     ticket = await _ticket(patient)
     first = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     assert (await first.connect())[0]
+    assert (await first.receive_json_from())["type"] == "welcome"
     second = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await second.connect()
     assert await second.receive_output() == {"type": "websocket.close", "code": 4401}
@@ -58,8 +68,7 @@ async def test_communicator_with_a_used_ticket_is_closed_with_4401(patient):
     ],
 )
 async def test_bad_frames_get_an_error_and_the_connection_stays_open(patient, frame, code):
-    communicator = WebsocketCommunicator(application, f"/ws/?ticket={await _ticket(patient)}")
-    await communicator.connect()
+    communicator = await _connected(patient)
     await communicator.send_to(text_data=frame)
     error = await communicator.receive_json_from()
     assert error["type"] == "error"
@@ -72,8 +81,7 @@ async def test_bad_frames_get_an_error_and_the_connection_stays_open(patient, fr
 
 async def test_binary_and_oversized_frames_get_errors(patient, settings):
     settings.WS_MAX_FRAME_BYTES = 1000
-    communicator = WebsocketCommunicator(application, f"/ws/?ticket={await _ticket(patient)}")
-    await communicator.connect()
+    communicator = await _connected(patient)
     await communicator.send_to(bytes_data=b"\x00\x01")
     assert (await communicator.receive_json_from())["code"] == "bad_frame"
     await communicator.send_json_to({"type": "heartbeat", "pad": "x" * 2000})
@@ -97,6 +105,7 @@ async def test_a_same_origin_browser_session_is_accepted(patient, async_client):
     communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
     connected, _ = await communicator.connect()
     assert connected
+    assert (await communicator.receive_json_from())["type"] == "welcome"
     await communicator.send_json_to({"type": "heartbeat"})
     assert (await communicator.receive_json_from())["type"] == "heartbeat.ack"
     await communicator.disconnect()
@@ -108,6 +117,7 @@ async def test_a_same_origin_browser_session_is_accepted(patient, async_client):
 @pytest.mark.live
 def test_real_daphne_accepts_a_ticket_and_answers_frames(daphne_server, patient):
     with connect(f"{daphne_server.ws_url}?ticket={ws_ticket_issue(user=patient)}") as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
         ws.send(json.dumps({"type": "heartbeat"}))
         assert json.loads(ws.recv(timeout=5))["type"] == "heartbeat.ack"
         ws.send("garbage")
@@ -142,5 +152,6 @@ def test_real_daphne_serves_the_token_api(daphne_server, patient):
         headers={"Authorization": f"Token {token}"},
     ).json()["ticket"]
     with connect(f"{daphne_server.ws_url}?ticket={ticket}") as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
         ws.send(json.dumps({"type": "heartbeat"}))
         assert json.loads(ws.recv(timeout=5))["type"] == "heartbeat.ack"
