@@ -100,3 +100,17 @@ def test_check_in_works_even_if_the_default_queue_was_deleted(doctor, patient, d
     Queue.objects.all().delete()
     check_in(patient, doctor)
     assert QueueEntry.objects.get(patient=patient).queue.is_default
+
+
+def test_checking_in_through_the_appointments_app_queues_the_patient(doctor, patient, default_queue):
+    from appointments import services as appointments
+    from tests.appointments.conftest import NINE_AM, NOW
+    from tests.appointments.factories import book, give_hours
+
+    appointment = book(patient, give_hours(doctor), NINE_AM, NOW, reason="follow-up")
+    appointments.appointment_check_in(
+        actor=patient, appointment_id=appointment.pk, now=NINE_AM - timedelta(minutes=5)
+    )
+    entry = QueueEntry.objects.get(patient=patient)
+    assert (entry.status, entry.doctor, entry.appointment_id) == ("waiting", doctor, appointment.pk)
+    assert entry.appointment_start == NINE_AM
