@@ -1,13 +1,18 @@
 """Benchmark: `next` calls per second with 10,000 waiting entries and 50 doctors pressing at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/queue_dev REDIS_URL=redis://127.0.0.1:6379/0 \
-        python bench/queue.py [--entries 10000] [--doctors 50] [--seconds 20] [--warmup 5] [--offline 0.1]
+        python bench/queue.py [--entries 10000] [--doctors 50] [--seconds 20] [--warmup 5] \
+        [--offline 0.1] [--http N] [--without-push]
 
 Creates its own queue, doctors, patients and entries (and migrates the database first), marks the
 patients online in Redis under a private key prefix (a share of them offline, so `next` has to
-skip some), then runs one worker thread per doctor, as daphne runs sync views: call `next`, then start the consultation (so the
-next call takes a new patient), until the time is up. Prints throughput and latency, checks that
+skip some), then runs one worker thread per doctor: call `next`, then start the consultation (so the next
+call takes a new patient), until the time is up. Prints throughput and latency, checks that
 no entry went to two doctors, and removes everything it created. Bounded: setup plus --seconds.
+
+Each doctor thread holds its own database connection (51 in all with the default 50 doctors):
+PostgreSQL's max_connections must leave room for them. With --http, BENCH_DAPHNE_LOG=<file>
+keeps the daphne processes' logs.
 """
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ import asyncio
 import logging
 import os
 import random
+import socket
 import statistics
+import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +45,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["REDIS_KEY_PREFIX"] = f"tpbench-queue-{os.getpid()}"
 
 import django  # noqa: E402
+import httpx  # noqa: E402
 from asgiref.sync import sync_to_async  # noqa: E402
 
 django.setup()
@@ -49,10 +57,45 @@ from django.db.models import F  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import token_issue  # noqa: E402
 from presence import keys  # noqa: E402
 from queueing import services  # noqa: E402
 from queueing.models import Queue, QueueEntry, QueueEntryTransition  # noqa: E402
 from telepresence.redis import get_redis  # noqa: E402
+
+
+class Daphne:
+    """A daphne process serving this checkout on a free loopback port, with this environment
+    (same database, same Redis prefix)."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "telepresence.asgi:application"],
+            cwd=_HERE.parent, env=os.environ.copy(),
+            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("daphne did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class CountingHandler(logging.Handler):
@@ -80,6 +123,11 @@ def main() -> None:
         "--without-push", action="store_true",
         help="diagnostic: skip the channel-layer notification of open sockets (events are "
         "still appended to every recipient's stream), to separate its cost from the queue's",
+    )
+    parser.add_argument(
+        "--http", type=int, default=0, metavar="N",
+        help="go through HTTP instead: start N daphne processes and call POST /api/queue/next/ "
+        "(and /start/) with each doctor's token, the way the apps do",
     )
     args = parser.parse_args()
     if args.without_push:
@@ -137,7 +185,29 @@ def main() -> None:
     empty: list[int] = []
     errors: list[str] = []
 
+    servers = [Daphne() for _ in range(args.http)]
+    clients: dict[str, httpx.Client] = {}
+    if servers:
+        for index, doctor in enumerate(doctors):
+            clients[str(doctor.pk)] = httpx.Client(
+                base_url=servers[index % len(servers)].url,
+                headers={"Authorization": f"Token {token_issue(user=doctor).key}"},
+                timeout=60,
+            )
+        print(f"through HTTP: {len(servers)} daphne process(es)")
+
     def one_call(doctor: User) -> tuple[float, str | None]:
+        if clients:
+            client = clients[str(doctor.pk)]
+            t0 = time.perf_counter()
+            response = client.post("/api/queue/next/")
+            elapsed = time.perf_counter() - t0
+            if response.status_code == 204:
+                return elapsed, None
+            response.raise_for_status()
+            entry_id = response.json()["id"]
+            client.post(f"/api/queue/entries/{entry_id}/start/").raise_for_status()
+            return elapsed, entry_id
         t0 = time.perf_counter()
         entry = services.queue_entry_next(doctor=doctor)
         elapsed = time.perf_counter() - t0
@@ -185,6 +255,7 @@ def main() -> None:
         - QueueEntry.objects.filter(queue=queue, claimed_at__isnull=False).count()
     )
     print(f"{len(doctors)} doctors in {len(doctors)} threads for {wall:.1f} s "
+          f"{'over HTTP ' if servers else ''}"
           f"(each loop: next, then start; after {args.warmup:.0f} s warm-up)")
     print(f"next calls: {calls}  ->  {calls / wall:.1f} calls/s; claims {len(claimed)} "
           f"({len(claimed) / wall:.1f}/s), empty answers {nones}")
@@ -195,11 +266,15 @@ def main() -> None:
     print(f"correctness: {distinct} distinct entries for {len(claimed)} claims; "
           f"extra claim transitions: {double_claims}; errors: {len(errors)}")
     print(f"after-commit events skipped (Redis refused, e.g. connection pool exhausted): "
-          f"{skipped_pushes.count}")
+          f"{skipped_pushes.count if not servers else 'see the daphne logs (not captured)'}")
     for error in errors[:5]:
         print("  error:", error)
 
     # Clean up everything this run created.
+    for client in clients.values():
+        client.close()
+    for server in servers:
+        server.stop()
     QueueEntry.objects.filter(queue=queue).delete()
     queue.delete()
     User.objects.filter(username__startswith=f"bench-{tag}-").delete()

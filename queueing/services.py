@@ -136,8 +136,8 @@ def _after_commit_safely(name: str, action: Callable[[], None]) -> None:
     def run() -> None:
         try:
             action()
-        except redis.RedisError:
-            logger.warning("queue %s skipped: redis unreachable", name)
+        except redis.RedisError as error:
+            logger.warning("queue %s skipped: redis unreachable (%s)", name, type(error).__name__)
 
     transaction.on_commit(run)
 
