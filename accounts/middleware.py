@@ -6,6 +6,7 @@ origin: a cookie alone would let any other site open a socket in the user's name
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -16,7 +17,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 
+from telepresence.redis import connect_gate
+
 from .services import ws_ticket_redeem
+
+logger = logging.getLogger(__name__)
 
 
 def query_param(scope: dict[str, Any], name: str) -> str:
@@ -45,10 +50,12 @@ class TicketOrSessionAuthMiddleware:
         ticket = query_param(scope, "ticket")
         if ticket:
             try:
-                scope["user_id"] = await ws_ticket_redeem(ticket=ticket)
-            except redis.RedisError:
+                async with connect_gate():
+                    scope["user_id"] = await ws_ticket_redeem(ticket=ticket)
+            except redis.RedisError as error:
+                logger.warning("ticket not checked: %s: %s", type(error).__name__, error)
                 # Tickets live in Redis: without it nobody can be let in, but the client should
-                # retry rather than fetch a new ticket (the consumer closes with 1013).
+                # retry rather than fetch a new ticket (the consumer closes with 4503).
                 scope["auth_unavailable"] = True
             # The user row is read only when a frame needs it (a subscription's access check):
             # a reconnect storm after a deploy then costs the database nothing. A ticket is only

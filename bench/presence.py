@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import socket
@@ -118,6 +119,7 @@ async def open_sockets(port: int, tickets: list[str], concurrency: int) -> tuple
     gate = asyncio.Semaphore(concurrency)
     sockets: list = []
     failures = 0
+    reasons: collections.Counter[str] = collections.Counter()
 
     async def one(ticket: str) -> None:
         nonlocal failures
@@ -130,11 +132,14 @@ async def open_sockets(port: int, tickets: list[str], concurrency: int) -> tuple
                 welcome = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 assert welcome["type"] == "welcome"
                 sockets.append(ws)
-            except Exception:  # noqa: BLE001 - every kind of failure counts as one
+            except Exception as error:  # noqa: BLE001 - every kind of failure counts as one
                 failures += 1
+                reasons[repr(error)[:120]] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(one(ticket) for ticket in tickets))
+    for reason, count in reasons.most_common(3):
+        print(f"    {count} failed: {reason}")
     return sockets, failures, time.perf_counter() - started
 
 

@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.selectors import user_get_active
 
 from telepresence import streams
+from telepresence.redis import connect_gate
 from telepresence.errors import DomainError, Forbidden, Unavailable
 
 from . import services
@@ -33,7 +34,9 @@ from .serializers import StatusSerializer, UsersSerializer, validated
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-CLOSE_TRY_AGAIN_LATER = 1013
+# 1013 ("try again later") would be the standard code, but daphne's WebSocket library only
+# sends 1000 or application codes.
+CLOSE_TRY_AGAIN_LATER = 4503
 GROUP_REJOIN_SECONDS = 60
 
 FrameHandler = Callable[["GatewayConsumer", dict[str, Any]], Awaitable[None]]
@@ -70,7 +73,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         # Accept before closing: a close before accept can only be an HTTP 403, and clients
-        # need the code to know what to do (4401: fetch a new ticket; 1013: retry later).
+        # need the code to know what to do (4401: fetch a new ticket; 4503: retry later).
         await self.accept()
         if self.scope.get("auth_unavailable"):
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
@@ -82,9 +85,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user_id = str(user_id)
         self.connection_id = uuid.uuid4().hex
         try:
-            await self._start()
-        except redis.RedisError:
-            logger.warning("connect refused: Redis unreachable")
+            async with connect_gate():
+                await self._start()
+        except redis.RedisError as error:
+            logger.warning("connect refused: %s: %s", type(error).__name__, error)
             self.user_id = None
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from django.conf import settings
 
 
@@ -21,12 +23,35 @@ def key(*parts: object) -> str:
 
 def _client_options() -> dict:
     return {
+        # A connect that times out under a burst (a busy event loop, thousands of handshakes)
+        # is retried instead of failing the client's request.
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
         "socket_timeout": settings.REDIS_SOCKET_TIMEOUT_SECONDS,
         "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS,
         "max_connections": settings.REDIS_MAX_CONNECTIONS,
         "health_check_interval": 30,
         "decode_responses": True,
+        # No CLIENT SETINFO round trips on every new connection.
+        "driver_info": None,
     }
+
+
+def connect_gate() -> asyncio.Semaphore:
+    """Bounds the WebSocket connects a process sets up at once (per event loop).
+
+    A reconnect storm after a deploy would otherwise borrow a Redis connection per client at
+    the same moment; through the gate, thousands of clients are absorbed in turn.
+    """
+    loop = asyncio.get_running_loop()
+    if loop not in _gates:
+        _gates[loop] = asyncio.Semaphore(settings.WS_CONNECT_CONCURRENCY)
+    return _gates[loop]
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def get_redis() -> redis.Redis:
@@ -47,7 +72,12 @@ def get_async_redis() -> aioredis.Redis:
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     url = settings.REDIS_URL
     if url not in clients:
-        clients[url] = aioredis.Redis.from_url(url, **_client_options())
+        # A blocking pool: in a connect storm, callers wait for a free connection instead of
+        # failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS, **_client_options()
+        )
+        clients[url] = aioredis.Redis(connection_pool=pool)
     return clients[url]
 
 

@@ -173,8 +173,11 @@ REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="tp")
 # WARNING: above 5 s on purpose. channels-redis blocks on BZPOPMIN for 5 s; a shorter socket
 # timeout kills its receive loop (the redis-py 8 default did exactly that).
 REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=15.0)
-REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=2.0)
-REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=2_000)
+# Generous on purpose: a refused connection fails at once anyway, and during a reconnect storm
+# (3,000 handshakes at once) a busy event loop took over 10 s to complete healthy connects.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=30.0)
+# Per pool and process. The WebSocket connect gate keeps real use far below it.
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=1_000)
 
 CHANNEL_LAYERS = {
     "default": {
@@ -250,6 +253,8 @@ LOGGING = {
 
 # --- WebSocket gateway ---------------------------------------------------------------------
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=65_536)
+# How many WebSocket connects one process sets up at the same time; the rest wait their turn.
+WS_CONNECT_CONCURRENCY = env.int("WS_CONNECT_CONCURRENCY", default=128)
 
 # --- Event streams (one per user, both transports) -----------------------------------------
 EVENT_STREAM_MAX_EVENTS = env.int("EVENT_STREAM_MAX_EVENTS", default=1_000)

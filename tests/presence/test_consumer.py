@@ -153,4 +153,4 @@ async def test_connect_while_redis_is_unreachable_is_closed_with_try_again_later
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     communicator = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await communicator.connect()
-    assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 1013}
+    assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4503}
