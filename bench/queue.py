@@ -102,9 +102,12 @@ class CountingHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.count = 0
+        self.messages: dict[str, int] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+        message = record.getMessage()
+        self.messages[message] = self.messages.get(message, 0) + 1
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -267,6 +270,8 @@ def main() -> None:
           f"extra claim transitions: {double_claims}; errors: {len(errors)}")
     print(f"after-commit events skipped (Redis refused, e.g. connection pool exhausted): "
           f"{skipped_pushes.count if not servers else 'see the daphne logs (not captured)'}")
+    for message, count in sorted(skipped_pushes.messages.items(), key=lambda item: -item[1]):
+        print(f"  {count} x {message}")
     for error in errors[:5]:
         print("  error:", error)
 
