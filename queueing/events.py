@@ -7,7 +7,6 @@ A patient only ever receives events about their own entry.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from django.utils import timezone
 
 from presence.selectors import presence_of
 from telepresence import streams
-from telepresence.redis import get_redis
 
 from . import selectors
 from .models import QueueEntry
@@ -141,15 +139,3 @@ def publish_entry_changed(
 
 def entry_changed_on_commit(*, entry_id: object) -> None:
     transaction.on_commit(lambda: publish_entry_changed(entry_id=entry_id))
-
-
-def publish_many(deliveries: list[tuple[str, dict[str, Any]]]) -> None:
-    """Different events to different users in one Redis round trip (streams.publish sends one
-    event to many). Same stream format and live push as streams.publish."""
-    if not deliveries:
-        return
-    pipe = get_redis().pipeline(transaction=False)
-    for user_id, event in deliveries:
-        streams._append(pipe, user_id, json.dumps(event, separators=(",", ":"), default=str))
-    ids = pipe.execute()[::2]
-    streams.push([(user_id, {**event, "id": event_id}) for (user_id, event), event_id in zip(deliveries, ids)])

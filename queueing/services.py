@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from telepresence import streams
 from telepresence.errors import Conflict, Forbidden, Invalid
 from telepresence.redis import get_redis, key
 
@@ -760,7 +761,7 @@ def queue_positions_refresh(*, queue_id: object, now: datetime | None = None) ->
         pipe.hdel(sent_key, *gone)
     pipe.expire(sent_key, 86_400)
     pipe.execute()
-    events.publish_many(deliveries)
+    streams.publish_many(deliveries)
     return len(deliveries)
 
 

@@ -260,6 +260,8 @@ WS_CONNECT_CONCURRENCY = env.int("WS_CONNECT_CONCURRENCY", default=128)
 EVENT_STREAM_MAX_EVENTS = env.int("EVENT_STREAM_MAX_EVENTS", default=1_000)
 EVENT_STREAM_TTL_SECONDS = env.int("EVENT_STREAM_TTL_SECONDS", default=86_400)
 EVENTS_LONG_POLL_MAX_SECONDS = env.int("EVENTS_LONG_POLL_MAX_SECONDS", default=30)
+# Live pushes sent at once by one publish; the rest follow in turn.
+EVENT_PUSH_CONCURRENCY = env.int("EVENT_PUSH_CONCURRENCY", default=32)
 
 # --- Presence (presence/) ------------------------------------------------------------------
 # A client sends a heartbeat every PRESENCE_HEARTBEAT_SECONDS; a connection silent for

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.db import transaction
 
 from .errors import Invalid
 from .redis import get_async_redis, get_redis, key
+
+logger = logging.getLogger(__name__)
 
 EVENT_FIELD = "e"
 _CURSOR = re.compile(r"^(0|\d{1,20}-\d{1,20})$")
@@ -65,17 +68,24 @@ def publish(*, user_ids: Iterable[object], event: Event) -> list[tuple[str, Even
 
     Call it after commit (see publish_on_commit): a rolled-back change must not be announced.
     """
-    recipients = list(dict.fromkeys(str(user_id) for user_id in user_ids))
-    if not recipients:
+    recipients = dict.fromkeys(str(user_id) for user_id in user_ids)
+    return publish_many([(user_id, event) for user_id in recipients])
+
+
+def publish_many(deliveries: list[tuple[object, Event]]) -> list[tuple[str, Event]]:
+    """Different events to different users: one Redis round trip, then the live pushes."""
+    if not deliveries:
         return []
-    payload = json.dumps(event, separators=(",", ":"), default=str)
     pipe = get_redis().pipeline(transaction=False)
-    for user_id in recipients:
-        _append(pipe, user_id, payload)
+    for user_id, event in deliveries:
+        _append(pipe, str(user_id), json.dumps(event, separators=(",", ":"), default=str))
     ids = pipe.execute()[::2]
-    deliveries = [(user_id, {**event, "id": event_id}) for user_id, event_id in zip(recipients, ids)]
-    push(deliveries)
-    return deliveries
+    delivered = [
+        (str(user_id), {**event, "id": event_id})
+        for (user_id, event), event_id in zip(deliveries, ids)
+    ]
+    push(delivered)
+    return delivered
 
 
 def publish_on_commit(*, user_ids: Iterable[object], event: Event) -> None:
@@ -98,13 +108,26 @@ def push(deliveries: list[tuple[str, Event]]) -> None:
 
 
 async def apush(deliveries: list[tuple[str, Event]]) -> None:
+    """Notify open sockets, a bounded number of sends at a time.
+
+    A burst (a sweep turning hundreds offline, a busy queue) must not borrow a Redis connection
+    per recipient at once. A failed push loses nothing: the event is already in the stream, and
+    clients catch up on their next resume or poll.
+    """
     layer = get_channel_layer()
-    await asyncio.gather(
-        *(
-            layer.group_send(user_group(user_id), {"type": "stream.event", "event": event})
-            for user_id, event in deliveries
+    step = settings.EVENT_PUSH_CONCURRENCY
+    failed = 0
+    for start in range(0, len(deliveries), step):
+        results = await asyncio.gather(
+            *(
+                layer.group_send(user_group(user_id), {"type": "stream.event", "event": event})
+                for user_id, event in deliveries[start : start + step]
+            ),
+            return_exceptions=True,
         )
-    )
+        failed += sum(isinstance(result, Exception) for result in results)
+    if failed:
+        logger.warning("%d live pushes failed; the events wait in the streams", failed)
 
 
 # --- reading ----------------------------------------------------------------------------------
