@@ -34,8 +34,13 @@ const queueMessage = document.getElementById("queue-message");
 let entry = null;
 const FINAL = new Set(["completed", "left", "removed"]);
 
+let followUp = null;
 function renderEntry() {
   const active = entry && !FINAL.has(entry.status);
+  // Once a doctor holds the entry, the waiting room tells its patient no more (start and
+  // completion go to the doctor only): look again now and then until it ends.
+  clearTimeout(followUp);
+  if (active && (entry.status === "claimed" || entry.status === "in_consultation")) followUp = setTimeout(loadEntry, 4000);
   joinForm.hidden = Boolean(active);
   entryBox.hidden = !active;
   entryBox.dataset.status = active ? entry.status : "";
