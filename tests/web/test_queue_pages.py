@@ -99,7 +99,7 @@ def test_a_patient_whose_tab_closes_is_away_then_gone_at_the_configured_times(
 
 
 def test_the_doctors_page_shows_queue_events_missed_while_offline_once(
-    web_server, new_context, open_page, patient, doctor, celery_worker, client_for
+    web_server, new_context, open_page, patient, doctor, celery_worker
 ):
     context = new_context()
     doctor_page = open_page(context, web_server, doctor)

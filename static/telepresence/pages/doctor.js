@@ -50,8 +50,8 @@ function render() {
     el("th", { scope: "row" }, entry.patient?.name || "Patient"),
     el("td", { class: "presence" }, badge(presenceOf(entry))),
     el("td", { class: "status" }, STATUS_WORDS[entry.status] || entry.status),
-    el("td", {}, String(entry.urgency ?? "–")),
-    el("td", {}, waited(entry)),
+    el("td", { "data-label": "Urgency" }, String(entry.urgency ?? "–")),
+    el("td", { "data-label": "Waited" }, waited(entry)),
     el("td", {}, entry.status === "waiting"
       ? el("button", { type: "button", class: "take", "aria-label": `Take ${entry.patient?.name || "this patient"}`, onclick: () => run(() => client.queueClaim(entry.id), "") }, "Take")
       : ""))));

@@ -37,12 +37,12 @@ async function loadStats() {
       const counts = queue.counts_by_status || {};
       return el("tr", { dataset: { queueId: queue.id } },
         el("th", { scope: "row" }, queue.name),
-        el("td", { class: "waiting" }, String(counts.waiting ?? 0)),
-        el("td", {}, String(counts.away ?? 0)),
-        el("td", {}, String((counts.claimed ?? 0) + (counts.in_consultation ?? 0))),
-        el("td", {}, minutes(queue.longest_wait_seconds)),
-        el("td", {}, minutes(queue.average_wait_seconds)),
-        el("td", {}, `${queue.doctors_available ?? 0} of ${queue.doctors_online ?? 0} online`));
+        el("td", { class: "waiting", "data-label": "Waiting" }, String(counts.waiting ?? 0)),
+        el("td", { "data-label": "Away" }, String(counts.away ?? 0)),
+        el("td", { "data-label": "With a doctor" }, String((counts.claimed ?? 0) + (counts.in_consultation ?? 0))),
+        el("td", { "data-label": "Longest wait" }, minutes(queue.longest_wait_seconds)),
+        el("td", { "data-label": "Average wait" }, minutes(queue.average_wait_seconds)),
+        el("td", { "data-label": "Doctors available" }, `${queue.doctors_available ?? 0} of ${queue.doctors_online ?? 0} online`));
     }));
     note.hidden = true;
   } catch (error) {
