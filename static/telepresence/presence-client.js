@@ -415,11 +415,13 @@ export class TelepresenceClient {
   /** Send a frame that the server answers, and resolve with the answer. */
   _ask(frame, expect) {
     return new Promise((resolve, reject) => {
+      // Queued before sending: an answer may come back before send() returns.
+      const waiting = { expect, resolve, reject };
+      this._pending.push(waiting);
       if (!this._send(frame)) {
+        this._pending.splice(this._pending.indexOf(waiting), 1);
         resolve(null);
-        return;
       }
-      this._pending.push({ expect, resolve, reject });
     });
   }
 
@@ -481,7 +483,8 @@ export class TelepresenceClient {
       this._scheduleWebSocketRetry();
       return;
     }
-    this._setTransport("reconnecting");
+    // Until a first connection, it is still "connecting": nothing was lost yet.
+    this._setTransport(this.transport === "connecting" ? "connecting" : "reconnecting");
     // 4401: our ticket was refused; a fresh one comes with the next attempt.
     const delay = this.options.reconnectDelayMs * (0.5 + Math.random());
     this._wsRetryTimer = setTimeout(() => this._openWebSocket(), delay);
