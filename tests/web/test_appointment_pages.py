@@ -44,7 +44,7 @@ def slot_buttons(page):
 def show_day(page, day: str) -> None:
     page.get_by_label("Day", exact=True).fill(day)
     page.get_by_role("button", name="Show free times").click()
-    expect(slot_buttons(page).first).to_be_visible()
+    expect(page.locator(f'#slot-list[data-day="{day}"] button.slot').first).to_be_visible()
 
 
 def test_booking_a_slot_and_a_slot_taken_meanwhile_gets_a_clear_message(

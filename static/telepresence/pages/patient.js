@@ -143,12 +143,14 @@ const BOOKING_ERRORS = {
   check_in_closed: "Check-in has closed for this appointment.",
 };
 
-async function showSlots() {
-  say(bookingMessage, "");
+async function showSlots({ keepMessage = false } = {}) {
+  if (!keepMessage) say(bookingMessage, "");
   const doctor = bookDoctor.value;
   if (!doctor || !dateInput.value) return;
   try {
-    const answer = await client.slots(doctor, { start: dateInput.value, end: dateInput.value, tz: zone });
+    const day = dateInput.value;
+    const answer = await client.slots(doctor, { start: day, end: day, tz: zone });
+    slotList.dataset.day = day; // which day the list shows (the tests wait for it)
     if (!answer.slots.length) {
       slotList.replaceChildren(el("li", { class: "hint" }, "No free times that day."));
       return;
@@ -180,7 +182,7 @@ async function chooseSlot(doctor, slot) {
   }
   refreshSlots();
 }
-const refreshSlots = debounce(showSlots, 50);
+const refreshSlots = debounce(() => showSlots({ keepMessage: true }), 50);
 
 slotForm.addEventListener("submit", (submit) => { submit.preventDefault(); showSlots(); });
 document.getElementById("reschedule-cancel").addEventListener("click", () => { rescheduling = null; rescheduleBanner.hidden = true; });
