@@ -97,6 +97,18 @@ export function activityLog(client, describe) {
   });
 }
 
+/** Wrap a loader so that only the latest call renders: an older, slower answer (a snapshot taken
+ * before the event that asked for a newer one) must not overwrite a newer one. The loader gets
+ * `isLatest()` to check after each await. */
+export function latestOnly(loader) {
+  let generation = 0;
+  return (...args) => {
+    generation += 1;
+    const mine = generation;
+    return loader(() => mine === generation, ...args);
+  };
+}
+
 /** Run `fn` at most once per `ms`, and once more after the last call (for snapshot reloads). */
 export function debounce(fn, ms = 150) {
   let timer = null;

@@ -1,5 +1,5 @@
 /** The doctor's page: my status, the waiting room live with each patient's presence, today. */
-import { activityLog, badge, boot, debounce, el, explain, minutes, say, startClient, STATUS_WORDS, timeOf, todayRange } from "./common.js";
+import { activityLog, badge, boot, debounce, el, latestOnly, explain, minutes, say, startClient, STATUS_WORDS, timeOf, todayRange } from "./common.js";
 
 const client = startClient();
 const me = boot.me;
@@ -79,13 +79,17 @@ async function run(call, done = "") {
   loadQueue();
 }
 
-async function loadQueue() {
+const loadQueue = latestOnly(async (isLatest) => {
+  let fresh;
   try {
-    entries = await client.queueEntries();
+    fresh = await client.queueEntries();
   } catch (error) {
+    if (!isLatest()) return;
     say(message, error.status === 404 ? "The waiting room is not available on this server." : explain(error), "error");
     return;
   }
+  if (!isLatest()) return;
+  entries = fresh;
   for (const entry of entries) {
     if (!entry.patient) continue;
     names.set(entry.patient.id, entry.patient.name);
@@ -96,9 +100,9 @@ async function loadQueue() {
   const wanted = new Set(entries.map((entry) => entry.patient?.id).filter(Boolean));
   const gone = client.subscriptions.filter((id) => !wanted.has(id));
   if (gone.length) client.unsubscribe(gone).catch(() => {});
-  const fresh = [...wanted].filter((id) => !client.subscriptions.includes(id));
-  if (fresh.length) client.subscribe(fresh).catch(() => {});
-}
+  const newcomers = [...wanted].filter((id) => !client.subscriptions.includes(id));
+  if (newcomers.length) client.subscribe(newcomers).catch(() => {});
+});
 const reloadQueue = debounce(loadQueue, 100);
 
 document.getElementById("take-next").addEventListener("click", async () => {
@@ -127,18 +131,19 @@ client.on("queue.changed", (event) => {
 
 // --- today's appointments ----------------------------------------------------------------------
 
-async function loadToday() {
+const loadToday = latestOnly(async (isLatest) => {
   const list = document.getElementById("today-appointments");
   try {
     const { appointments } = await client.appointments(todayRange());
+    if (!isLatest()) return;
     const shown = appointments.filter((item) => item.status !== "cancelled");
     list.replaceChildren(...(shown.length ? shown.map((appointment) => el("li", { dataset: { appointmentId: appointment.id, status: appointment.status } },
       el("span", { class: "name" }, el("strong", {}, timeOf(appointment.start, { weekday: undefined, month: undefined, day: undefined })), ` ${appointment.patient?.name || ""} · `, STATUS_WORDS[appointment.status] || appointment.status)))
       : [el("li", { class: "hint" }, "No appointments today.")]));
   } catch (error) {
-    list.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : explain(error)));
+    if (isLatest()) list.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : explain(error)));
   }
-}
+});
 client.on("appointment.changed", debounce(loadToday));
 
 // --- keeping in step ---------------------------------------------------------------------------

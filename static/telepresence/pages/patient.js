@@ -1,5 +1,5 @@
 /** The patient's page: doctors with live availability, the waiting room, appointments. */
-import { activityLog, badge, boot, debounce, el, explain, minutes, say, startClient, STATUS_WORDS, timeOf } from "./common.js";
+import { activityLog, badge, boot, debounce, el, latestOnly, explain, minutes, say, startClient, STATUS_WORDS, timeOf } from "./common.js";
 
 const client = startClient();
 const doctors = new Map(boot.doctors.map((doctor) => [doctor.id, { ...doctor, status: "offline" }]));
@@ -57,16 +57,17 @@ function renderEntry() {
   document.getElementById("queue-leave").hidden = entry.status === "in_consultation";
 }
 
-async function loadEntry() {
+const loadEntry = latestOnly(async (isLatest) => {
   try {
     const entries = await client.queueEntries();
+    if (!isLatest()) return;
     entry = entries.find((item) => !FINAL.has(item.status)) || null;
     renderEntry();
   } catch (error) {
     if (error.status === 404) say(queueMessage, "The waiting room is not available on this server.");
     else say(queueMessage, explain(error), "error");
   }
-}
+});
 
 async function loadQueues() {
   try {
@@ -188,9 +189,10 @@ slotForm.addEventListener("submit", (submit) => { submit.preventDefault(); showS
 document.getElementById("reschedule-cancel").addEventListener("click", () => { rescheduling = null; rescheduleBanner.hidden = true; });
 
 const myAppointments = document.getElementById("my-appointments");
-async function loadAppointments() {
+const loadAppointments = latestOnly(async (isLatest) => {
   try {
     const { appointments } = await client.appointments();
+    if (!isLatest()) return;
     const upcoming = appointments.filter((item) => ["booked", "arrived"].includes(item.status));
     if (!upcoming.length) { myAppointments.replaceChildren(el("li", { class: "hint" }, "No upcoming appointments.")); return; }
     myAppointments.replaceChildren(...upcoming.map((appointment) => el("li", { dataset: { appointmentId: appointment.id, status: appointment.status } },
@@ -199,9 +201,9 @@ async function loadAppointments() {
       appointment.status === "booked" && el("button", { type: "button", onclick: () => startReschedule(appointment) }, "Reschedule"),
       appointment.status === "booked" && el("button", { type: "button", onclick: () => act(() => client.appointmentCancel(appointment.id, "Cancelled by the patient online"), "Appointment cancelled.") }, "Cancel"))));
   } catch (error) {
-    myAppointments.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : explain(error)));
+    if (isLatest()) myAppointments.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : explain(error)));
   }
-}
+});
 
 async function act(call, done) {
   try {

@@ -1,5 +1,5 @@
 /** The staff overview: who is online, queue lengths and waits, today's appointments. */
-import { badge, boot, debounce, el, minutes, startClient, STATUS_WORDS, timeOf, todayRange } from "./common.js";
+import { badge, boot, debounce, el, latestOnly, minutes, startClient, STATUS_WORDS, timeOf, todayRange } from "./common.js";
 
 const client = startClient();
 const people = new Map();
@@ -28,11 +28,12 @@ client.on("presence", ({ user, status }) => {
 renderPeople();
 client.subscribe([...people.keys()]).catch((error) => console.warn(error));
 
-async function loadStats() {
+const loadStats = latestOnly(async (isLatest) => {
   const body = document.getElementById("queue-stats");
   const note = document.getElementById("stats-message");
   try {
     const stats = await client.queueStats();
+    if (!isLatest()) return;
     body.replaceChildren(...stats.queues.map((queue) => {
       const counts = queue.counts_by_status || {};
       return el("tr", { dataset: { queueId: queue.id } },
@@ -49,20 +50,21 @@ async function loadStats() {
     note.hidden = false;
     note.textContent = error.status === 404 ? "The waiting room is not available on this server." : "Queue figures are unavailable just now.";
   }
-}
+});
 
-async function loadToday() {
+const loadToday = latestOnly(async (isLatest) => {
   const list = document.getElementById("today-appointments");
   try {
     const { appointments } = await client.appointments(todayRange());
+    if (!isLatest()) return;
     list.replaceChildren(...(appointments.length ? appointments.map((appointment) => el("li", { dataset: { appointmentId: appointment.id, status: appointment.status } },
       el("span", { class: "name" }, el("strong", {}, timeOf(appointment.start, { weekday: undefined, month: undefined, day: undefined })),
         ` ${appointment.doctor?.name || ""} with ${appointment.patient?.name || ""} · `, STATUS_WORDS[appointment.status] || appointment.status)))
       : [el("li", { class: "hint" }, "No appointments today.")]));
   } catch (error) {
-    list.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : "Appointments are unavailable just now."));
+    if (isLatest()) list.replaceChildren(el("li", { class: "hint" }, error.status === 404 ? "Appointments are not available on this server." : "Appointments are unavailable just now."));
   }
-}
+});
 
 // Staff are not sent every queue's events (a broadcast is expensive): figures refresh on a timer.
 loadStats();
