@@ -276,6 +276,7 @@ export class TelepresenceClient {
     if (!this._running) return;
     if (this._http) {
       this._httpHeartbeat(); // at once, rather than at the next tick
+      if (this._http.wake) this._http.wake();
       if (this._canUseWebSocket()) this._scheduleWebSocketRetry(0);
     } else if (!this._ws) {
       this._openWebSocket();
@@ -517,7 +518,7 @@ export class TelepresenceClient {
 
   _startHttp() {
     if (this._http || !this._running) return;
-    const http = { alive: true, heartbeatTimer: null, pollAbort: null, connected: false };
+    const http = { alive: true, heartbeatTimer: null, pollAbort: null, connected: false, wake: null };
     this._http = http;
     if (this.transport !== "http") this._setTransport(this.transport === "connecting" ? "connecting" : "reconnecting");
     this._httpHeartbeat().then(() => this._poll(http));
@@ -529,6 +530,7 @@ export class TelepresenceClient {
     http.alive = false;
     clearTimeout(http.heartbeatTimer);
     if (http.pollAbort) http.pollAbort.abort();
+    if (http.wake) http.wake();
     this._http = null;
   }
 
@@ -589,7 +591,12 @@ export class TelepresenceClient {
         if (error instanceof TelepresenceError && error.status === 401) return this._giveUp(error);
         failures += 1;
         if (http.connected) this._setTransport("reconnecting");
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** failures, 15000) * (0.5 + Math.random() / 2)));
+        // Backs off while the server or the network is away; the "online" event cuts it short.
+        await new Promise((resolve) => {
+          http.wake = resolve;
+          setTimeout(resolve, Math.min(1000 * 2 ** failures, 15000) * (0.5 + Math.random() / 2));
+        });
+        http.wake = null;
       } finally {
         if (guard) clearTimeout(guard);
       }

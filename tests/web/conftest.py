@@ -40,8 +40,10 @@ os.environ.setdefault("QUEUE_EXPIRE_INTERVAL_SECONDS", "0.5")
 os.environ.setdefault("QUEUE_POSITIONS_DEBOUNCE_MS", "100")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
+    """A fresh Chromium per test (about half a second): Playwright stops before the database is
+    flushed, which it must (below)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: run scripts/install-browser "
@@ -52,19 +54,29 @@ def browser() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("Playwright is not installed: pip install -r requirements-dev.txt", pytrace=False)
-    # WARNING: Playwright's sync API keeps an asyncio loop running in this thread, and Django
-    # then refuses every ORM call of the test (and pytest-django's flush) as "async". Allowed here
-    # only: `web_server` blanks it again for the daphne it starts.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # WARNING: Playwright's sync API keeps an asyncio loop running in this thread while it is
+    # started, and Django then refuses the test's ORM calls as "async". Allowed for the test's
+    # body only, and taken back before pytest-django flushes the database (this fixture is set
+    # up after the database one, so torn down before it) and before any later test starts a
+    # process that would inherit it (`manage.py check --deploy` refuses it, rightly).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        try:
+            yield chromium
+        finally:
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+            chromium.close()
 
 
 @pytest.fixture(scope="session")
 def web_server(django_db_setup: None, django_db_blocker: object) -> Iterator[DaphneProcess]:
-    """A real daphne for the browser tests, with Django's async-safety checks on."""
+    """A real daphne for the browser tests, with Django's async-safety checks on even when a
+    browser test starts it."""
     server = DaphneProcess({"DJANGO_ALLOW_ASYNC_UNSAFE": ""})
     yield server
     server.stop()

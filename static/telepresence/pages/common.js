@@ -30,6 +30,8 @@ export function startClient() {
   client.on("error", (error) => console.warn("telepresence:", error));
   // A clean goodbye lets the server tell a closed tab from a lost network.
   window.addEventListener("pagehide", () => { client.stop(); });
+  // Back from the browser's page cache: the page is alive again, so is its connection.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) client.start(); });
   client.start();
   show();
   return client;

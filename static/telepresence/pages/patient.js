@@ -18,7 +18,10 @@ client.on("presence", ({ user, status }) => {
   const doctor = doctors.get(user);
   if (!doctor || doctor.status === status) return;
   doctor.status = status;
-  renderDoctors();
+  // Only the badge changes, so that a screen reader announces just the new status.
+  const cell = doctorList.querySelector(`li[data-doctor-id="${CSS.escape(user)}"] .availability`);
+  if (cell) cell.replaceChildren(badge(status));
+  else renderDoctors();
 });
 renderDoctors();
 client.subscribe([...doctors.keys()]).catch((error) => console.warn(error));
