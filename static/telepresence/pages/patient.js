@@ -248,7 +248,8 @@ activityLog(client, (event) => {
       return doctor ? `${doctor.name} is now ${event.status}.` : null;
     }
     case "queue.position":
-      if (event.position) return `Waiting room: you are number ${event.position}, about ${minutes(event.estimated_wait_seconds)}.`;
+      if (event.position === 1) return "Waiting room: you are next.";
+      if (event.position) return `Waiting room: you are number ${event.position}; estimated wait ${minutes(event.estimated_wait_seconds)}.`;
       return `Waiting room: ${(STATUS_WORDS[event.status] || event.status).toLowerCase()}.`;
     case "appointment.changed":
       return `Appointment on ${timeOf(event.appointment.start)}: ${(STATUS_WORDS[event.appointment.status] || event.appointment.status).toLowerCase()}.`;
