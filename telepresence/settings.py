@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "presence",
     "queueing",
     "appointments",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The pages' JavaScript client and styles (static/telepresence/), shared by every page.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

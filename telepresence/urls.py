@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
+    path("", include("web.urls")),
 ]
 
 handler404 = "telepresence.api.handler404"
