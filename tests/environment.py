@@ -21,6 +21,10 @@ TEST_ENVIRONMENT = {
     "PRESENCE_TIMEOUT_SECONDS": "2",
     "PRESENCE_GRACE_SECONDS": "1",
     "PRESENCE_SWEEP_SECONDS": "0.5",
+    # The waiting room's timers likewise: away for 3 s is gone, checked every half second.
+    "QUEUE_AWAY_GRACE_SECONDS": "3",
+    "QUEUE_EXPIRE_INTERVAL_SECONDS": "0.5",
+    "QUEUE_POSITIONS_DEBOUNCE_MS": "100",
     # Hashing on purpose-slow PBKDF2 would cost half a second per test user.
     "PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
 }

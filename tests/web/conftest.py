@@ -31,13 +31,9 @@ WS_URL = re.compile(r"/ws/")
 
 # Playwright must never fetch browsers of its own.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-# WARNING: set at collection, before any daphne or Celery worker of the session starts, so that
-# every one of them (the shared `celery_worker` too) runs the waiting room's away grace in
-# seconds: the closed-tab test watches "away, then gone" happen at these times.
-QUEUE_AWAY_GRACE_SECONDS = 3.0
-os.environ.setdefault("QUEUE_AWAY_GRACE_SECONDS", "3")
-os.environ.setdefault("QUEUE_EXPIRE_INTERVAL_SECONDS", "0.5")
-os.environ.setdefault("QUEUE_POSITIONS_DEBOUNCE_MS", "100")
+# The waiting room's away grace in tests (tests/environment.py): the closed-tab test watches
+# "away, then gone" happen at these times.
+QUEUE_AWAY_GRACE_SECONDS = float(os.environ["QUEUE_AWAY_GRACE_SECONDS"])
 
 
 @pytest.fixture
