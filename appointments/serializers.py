@@ -11,11 +11,15 @@ from . import rules
 from .models import Appointment, AvailabilityOverride, Schedule, WaitlistEntry
 
 
+MIN_YEAR, MAX_YEAR = 2000, 9990
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset; a time without one is ambiguous, so it is refused."""
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-03-09T09:00:00-04:00.",
+        "out_of_range": "The time is outside the years 2000 to 9990.",
     }
 
     def to_internal_value(self, value: Any) -> datetime:
@@ -27,6 +31,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         if value.tzinfo is None:
             self.fail("naive")
+        # Far-off years would overflow on the way to UTC (or when slots are expanded around
+        # them): a 400 here, not a 500 later.
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            self.fail("out_of_range")
         return value
 
 
@@ -34,6 +42,12 @@ class DateRangeQuery(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     tz = serializers.CharField(required=False, max_length=64)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("start", "end"):
+            if not MIN_YEAR <= attrs[name].year <= MAX_YEAR:
+                raise serializers.ValidationError({name: "Dates run from the year 2000 to 9990."})
+        return super().validate(attrs)
 
     def validate_tz(self, value: str) -> str:
         try:

@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from presence.services import presence_watchers_prune_on_commit
 
 from . import events, rules, selectors
 from .errors import (
@@ -302,6 +303,8 @@ def appointment_cancel(
                to_status=Status.CANCELLED, actor=actor, at=now, note=f"by_{role}")
         appointment.refresh_from_db()
         events.publish_changed(appointment)
+        # The appointment was what let the doctor watch this patient's presence.
+        presence_watchers_prune_on_commit(user_id=appointment.patient_id)
         _waitlist_offer(appointment=appointment, now=now)
     return appointment
 
@@ -452,6 +455,8 @@ def appointment_mark_no_show(
                note="automatic" if actor is None else "")
         appointment.refresh_from_db()
         events.publish_changed(appointment)
+        # The appointment was what let the doctor watch this patient's presence.
+        presence_watchers_prune_on_commit(user_id=appointment.patient_id)
     return appointment
 
 
@@ -478,6 +483,8 @@ def appointment_complete(
                to_status=Status.FULFILLED, actor=actor, at=now)
         appointment.refresh_from_db()
         events.publish_changed(appointment)
+        # The appointment was what let the doctor watch this patient's presence.
+        presence_watchers_prune_on_commit(user_id=appointment.patient_id)
     return appointment
 
 

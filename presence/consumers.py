@@ -149,6 +149,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         except redis.RedisError:
             error = Unavailable()
             await self.send_error(error.code, error.detail)
+        except Exception as error:  # noqa: BLE001 - one bad frame must not end the connection
+            logger.exception("frame handling failed: %s", type(error).__name__)
+            await self.send_error("server_error", "The server could not handle this frame.")
 
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
@@ -229,17 +232,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # --- events from the user's stream --------------------------------------------------------
 
-    async def _replay(self, after: str) -> None:
+    async def _replay(self, after: str, *, check_truncation: bool = True) -> None:
         """Send, in order, every retained event after `after` that this socket has not sent."""
+        page_size = 500
         while True:
-            page = await streams.aread(user_id=self.user_id, after=after, count=500)
+            page = await streams.aread(
+                user_id=self.user_id, after=after, count=page_size,
+                check_truncation=check_truncation,
+            )
             if page.truncated:
                 await self.send_json({"type": "events.truncated", "after": after})
             for event in page.events:
                 await self._forward(event)
-            if not page.events:
+            if len(page.events) < page_size:
                 return
-            after = page.cursor
+            after, check_truncation = page.cursor, False
 
     async def _forward(self, event: dict[str, Any]) -> None:
         key = streams.event_id_key(event["id"])
@@ -249,9 +256,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.send_json(event)
 
     async def stream_event(self, message: dict[str, Any]) -> None:
-        """A live push through the channel layer (`stream.event`)."""
-        if self.user_id is not None:
-            await self._forward(message["event"])
+        """A live push through the channel layer (`stream.event`): a notification only.
+
+        Pushes from several processes can arrive out of order; forwarding them as they come
+        would send a newer event before an older one and then drop the older. So a push that is
+        news makes the socket read its stream after its cursor, in id order.
+        """
+        if self.user_id is None:
+            return
+        if streams.event_id_key(message["event"]["id"]) > self.cursor:
+            # Its own cursor was never trimmed away under it: no truncation check needed.
+            await self._replay(self._cursor_text(), check_truncation=False)
 
     # --- helpers ----------------------------------------------------------------------------
 

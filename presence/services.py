@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from accounts.models import User
 from telepresence.errors import Conflict, Forbidden
@@ -285,6 +285,44 @@ def presence_unsubscribe(*, viewer_id: str, user_ids: Iterable[str]) -> None:
         pipe.srem(keys.watchers(user_id), viewer_id)
     pipe.srem(keys.watching(viewer_id), *targets)
     pipe.execute()
+
+
+def presence_watchers_prune(*, user_id: str) -> set[str]:
+    """End the subscriptions to this user of those who may no longer watch them.
+
+    Access is checked when someone subscribes; when a grant ends (the patient left the doctor's
+    queue, the appointment was cancelled) the app that ended it calls this, so the doctor stops
+    receiving that patient's changes at once. Returns the watchers removed.
+    """
+    user_id = str(user_id)
+    watcher_ids = get_redis().smembers(keys.watchers(user_id))
+    if not watcher_ids:
+        return set()
+    viewers = User.objects.filter(pk__in=watcher_ids)
+    allowed = {
+        str(viewer.pk)
+        for viewer in viewers
+        if user_id in watchable_user_ids(viewer=viewer, user_ids=[user_id])
+    }
+    refused = set(watcher_ids) - allowed
+    if refused:
+        pipe = get_redis().pipeline(transaction=True)
+        pipe.srem(keys.watchers(user_id), *refused)
+        for viewer_id in refused:
+            pipe.srem(keys.watching(viewer_id), user_id)
+        pipe.execute()
+    return refused
+
+
+def presence_watchers_prune_on_commit(*, user_id: object) -> None:
+    def prune() -> None:
+        try:
+            presence_watchers_prune(user_id=str(user_id))
+        except redis.RedisError:
+            # The change is committed; the stale watch ends anyway when the watcher goes offline.
+            logger.warning("watchers not pruned: Redis unreachable")
+
+    transaction.on_commit(prune)
 
 
 def presence_snapshot(*, viewer: User, user_ids: Iterable[str]) -> list[UserPresence]:

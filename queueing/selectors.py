@@ -86,8 +86,12 @@ def queue_named_for(*, doctor_id: object) -> Queue | None:
 
 
 def doctor_ids_serving(*, queue_id: object) -> list[str]:
+    # The role is checked here too: someone named on a queue whose role later changed (in the
+    # admin) must stop receiving its patients.
     named = list(
-        User.objects.filter(served_queues__pk=queue_id, is_active=True).values_list("pk", flat=True)
+        User.objects.filter(
+            served_queues__pk=queue_id, role=User.Role.DOCTOR, is_active=True
+        ).values_list("pk", flat=True)
     )
     if named:
         return [str(pk) for pk in named]

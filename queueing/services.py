@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import kombu.exceptions
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from presence.services import presence_watchers_prune
 from telepresence import streams
 from telepresence.errors import Conflict, Forbidden, Invalid
 from telepresence.redis import get_redis, key
@@ -137,7 +139,7 @@ def _after_commit_safely(name: str, action: Callable[[], None]) -> None:
     def run() -> None:
         try:
             action()
-        except redis.RedisError as error:
+        except (redis.RedisError, kombu.exceptions.OperationalError) as error:
             logger.warning("queue %s skipped: redis unreachable (%s)", name, type(error).__name__)
 
     transaction.on_commit(run)
@@ -214,6 +216,11 @@ def _move(
             queue_id=entry.queue_id,
             line_changed=entry.status in queued or to_status in queued,
         )
+        if to_status not in QueueEntry.ACTIVE_STATUSES:
+            # The entry was what let its doctors watch this patient's presence.
+            _after_commit_safely(
+                "watchers", lambda: presence_watchers_prune(user_id=str(entry.patient_id))
+            )
     return True
 
 
@@ -539,6 +546,9 @@ def queue_entry_transfer(
         )
         _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=entry.queue_id))
         _after_commit_safely("positions", lambda: _refresh_positions_soon(queue_id=target.pk))
+        _after_commit_safely(
+            "watchers", lambda: presence_watchers_prune(user_id=str(entry.patient_id))
+        )
     return _fresh(entry.pk)
 
 

@@ -55,7 +55,7 @@ class Page:
 def validate_cursor(after: str | None) -> str | None:
     if after in (None, ""):
         return None
-    if not _CURSOR.match(after):
+    if not _CURSOR.match(after) or max(event_id_key(after)) >= 2**64:
         raise Invalid("`after` must be an event id such as 1733241600000-0.", code="bad_cursor")
     return after
 
@@ -143,7 +143,14 @@ def event_id_key(event_id: str) -> tuple[int, int]:
     return int(millis), int(sequence or 0)
 
 
-async def aread(*, user_id: object, after: str | None, wait_seconds: float = 0, count: int = 100) -> Page:
+async def aread(
+    *,
+    user_id: object,
+    after: str | None,
+    wait_seconds: float = 0,
+    count: int = 100,
+    check_truncation: bool = True,
+) -> Page:
     """Events after the cursor, waiting up to wait_seconds for the first one (long-poll).
 
     Without a cursor the client starts from now: it gets the current end as its cursor.
@@ -155,7 +162,10 @@ async def aread(*, user_id: object, after: str | None, wait_seconds: float = 0, 
     reply = await client.xread({stream: start}, count=count, block=block)
     events = _decode(reply[0][1]) if reply else []
     cursor = events[-1]["id"] if events else start
-    truncated = bool(after) and after != "0" and await _trimmed_past(client, stream, after)
+    truncated = (
+        check_truncation and bool(after) and after != "0"
+        and await _trimmed_past(client, stream, after)
+    )
     return Page(events=events, cursor=cursor, truncated=truncated)
 
 

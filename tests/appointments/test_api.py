@@ -97,6 +97,8 @@ def test_slots_across_the_toronto_spring_forward_week(clock, client_for, working
         ({"start": "yesterday", "end": "2026-03-02"}, "invalid"),
         ({"end": "2026-03-02"}, "invalid"),
         ({"start": "2026-03-02", "end": "2026-03-02", "tz": "Mars/Olympus"}, "invalid"),
+        ({"start": "9999-12-31", "end": "9999-12-31"}, "invalid"),  # would overflow
+        ({"start": "0001-01-01", "end": "0001-01-01"}, "invalid"),
     ],
 )
 def test_bad_slot_queries_are_400(clock, client_for, working_doctor, patient, params, code):
@@ -332,3 +334,17 @@ def test_a_patient_is_not_offered_slots_that_clash_with_their_own_appointments(
     assert "2026-03-02T09:00:00-05:00" not in mine
     assert "2026-03-02T09:00:00-05:00" in theirs
     assert len(theirs) == len(mine) + 1
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:30:00-05:00"])
+def test_booking_a_time_in_a_far_off_year_is_400_and_books_nothing(
+    clock, client_for, working_doctor, patient, start
+):
+    from appointments.models import Appointment
+
+    response = client_for(patient).post(
+        "/api/appointments/", {"doctor": str(working_doctor.pk), "start": start}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert not Appointment.objects.exists()

@@ -154,3 +154,43 @@ async def test_connect_while_redis_is_unreachable_is_closed_with_try_again_later
     communicator = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
     await communicator.connect()
     assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4503}
+
+
+async def test_pushes_arriving_out_of_order_are_forwarded_in_order_and_none_is_lost(patient):
+    """Two processes publish; the newer push reaches the socket first."""
+    from channels.layers import get_channel_layer
+
+    from telepresence.redis import get_async_redis
+    from telepresence.streams import stream_key, user_group
+
+    communicator, _ = await connect(patient)
+    client = get_async_redis()
+    older = await client.xadd(stream_key(patient.pk), {"e": '{"type": "test.event", "n": 1}'})
+    newer = await client.xadd(stream_key(patient.pk), {"e": '{"type": "test.event", "n": 2}'})
+    layer = get_channel_layer()
+    for event_id, n in ((newer, 2), (older, 1)):
+        await layer.group_send(
+            user_group(patient.pk),
+            {"type": "stream.event", "event": {"type": "test.event", "n": n, "id": event_id}},
+        )
+    received = [await communicator.receive_json_from(timeout=3) for _ in range(2)]
+    assert [(event["id"], event["n"]) for event in received] == [(older, 1), (newer, 2)]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_an_unexpected_error_in_a_handler_is_answered_and_the_socket_stays_open(
+    patient, doctor, monkeypatch
+):
+    from django.db import DatabaseError
+
+    def broken(**kwargs):
+        raise DatabaseError("database went away")
+
+    communicator, _ = await connect(patient)
+    monkeypatch.setattr(services, "presence_subscribe", broken)
+    await communicator.send_json_to({"type": "presence.subscribe", "users": [str(doctor.pk)]})
+    assert (await communicator.receive_json_from())["code"] == "server_error"
+    await communicator.send_json_to({"type": "heartbeat"})
+    assert (await communicator.receive_json_from())["type"] == "heartbeat.ack"
+    await communicator.disconnect()

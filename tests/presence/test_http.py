@@ -190,3 +190,9 @@ def test_presence_recovers_as_soon_as_redis_is_back(client_for, patient, setting
     settings.REDIS_URL = reachable
     assert client.post("/api/presence/heartbeat/", {}, format="json").status_code == 200
     assert status_of(patient) == "online"
+
+
+def test_a_cursor_beyond_what_redis_can_hold_is_a_400_not_a_503(client_for, patient):
+    response = client_for(patient).get("/api/events/?after=99999999999999999999-0")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_cursor"

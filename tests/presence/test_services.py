@@ -260,3 +260,27 @@ def test_a_failing_receiver_does_not_undo_the_transition(patient):
         presence_changed.disconnect(broken)
     assert [t.status for t in transitions] == ["online"]
     assert status_of(patient) == "online"
+
+
+def test_pruning_ends_a_watch_whose_grant_has_ended(doctor, patient):
+    from presence import access
+    from telepresence.redis import get_redis
+    from presence import keys
+
+    granted = {str(patient.pk)}
+
+    def grant(viewer, patient_ids):
+        return granted & patient_ids
+
+    access.register_patient_grant(grant)
+    try:
+        services.presence_heartbeat(user_id=doctor.pk, connection_id="d", now=T0 + 100)
+        services.presence_subscribe(viewer=doctor, user_ids=[str(patient.pk)])
+        assert services.presence_watchers_prune(user_id=str(patient.pk)) == set()
+        granted.clear()  # the patient left the doctor's queue
+        assert services.presence_watchers_prune(user_id=str(patient.pk)) == {str(doctor.pk)}
+    finally:
+        access._patient_grants.remove(grant)
+    services.presence_heartbeat(user_id=patient.pk, connection_id="p", now=T0 + 100)
+    assert presence_events(doctor, about=patient) == []
+    assert not get_redis().sismember(keys.watching(doctor.pk), str(patient.pk))

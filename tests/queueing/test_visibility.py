@@ -63,3 +63,15 @@ def test_position_refreshes_are_debounced_into_one_celery_task_per_queue(
     assert tasks.refresh_positions(queue_id=str(default_queue.pk)) == 2
     assert [e["position"] for e in events_of(outsider, "queue.position")] == [2]
     assert tasks.refresh_positions(queue_id=str(default_queue.pk)) == 0  # nothing changed since
+
+
+def test_someone_named_on_a_queue_gets_no_events_once_no_longer_a_doctor(db, doctor):
+    from accounts.models import User
+    from queueing.models import Queue
+    from queueing.selectors import doctor_ids_serving
+
+    queue = Queue.objects.create(name="Dermatology", slug="dermatology")
+    queue.doctors.add(doctor)
+    assert doctor_ids_serving(queue_id=queue.pk) == [str(doctor.pk)]
+    User.objects.filter(pk=doctor.pk).update(role=User.Role.STAFF)
+    assert str(doctor.pk) not in doctor_ids_serving(queue_id=queue.pk)

@@ -38,3 +38,29 @@ def test_heartbeats_and_the_sweep_drive_the_queue(settings, default_queue):
     first_entry.refresh_from_db()
     assert first_entry.status == Status.WAITING
     assert services.queue_entry_next(doctor=DoctorFactory()).pk == first_entry.pk
+
+
+def test_a_doctor_stops_watching_a_patient_once_their_entry_is_completed(
+    settings, default_queue, django_capture_on_commit_callbacks
+):
+    from presence.services import presence_status_set, presence_subscribe
+    from telepresence.errors import Forbidden
+
+    doctor, patient = DoctorFactory(), PatientFactory()
+    far = time.time() + 3600  # both stay connected for the whole test
+    presence_heartbeat(user_id=str(doctor.pk), now=far)
+    presence_heartbeat(user_id=str(patient.pk), now=far)
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = services.queue_entry_join(patient=patient, reason="x")
+    presence_subscribe(viewer=doctor, user_ids=[str(patient.pk)])  # allowed: the patient waits
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_entry_claim(doctor=doctor, entry_id=entry.pk)
+        services.queue_entry_start(doctor=doctor, entry_id=entry.pk)
+        services.queue_entry_complete(doctor=doctor, entry_id=entry.pk)
+
+    presence_status_set(user_id=str(patient.pk), status="away", now=far)
+    from tests.presence.conftest import presence_events
+
+    assert presence_events(doctor, about=patient) == []
+    with pytest.raises(Forbidden):
+        presence_subscribe(viewer=doctor, user_ids=[str(patient.pk)])
