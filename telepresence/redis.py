@@ -72,10 +72,13 @@ def get_async_redis() -> aioredis.Redis:
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     url = settings.REDIS_URL
     if url not in clients:
-        # A blocking pool: in a connect storm, callers wait for a free connection instead of
-        # failing with "Too many connections".
+        # A small blocking pool: a thousand sockets heartbeating at once share a few dozen
+        # connections (opening one per caller cost more than the commands themselves), and in
+        # a storm callers wait for a free connection instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS, **_client_options()
+            url,
+            timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+            **{**_client_options(), "max_connections": settings.REDIS_ASYNC_POOL_SIZE},
         )
         clients[url] = aioredis.Redis(connection_pool=pool)
     return clients[url]

@@ -179,8 +179,10 @@ REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default
 # Generous on purpose: a refused connection fails at once anyway, and during a reconnect storm
 # (3,000 handshakes at once) a busy event loop took over 10 s to complete healthy connects.
 REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=30.0)
-# Per pool and process. The WebSocket connect gate keeps real use far below it.
+# Per pool and process: the channel layer's pools and the synchronous client.
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=1_000)
+# The asynchronous client of each web process (presence, streams): callers queue for these.
+REDIS_ASYNC_POOL_SIZE = env.int("REDIS_ASYNC_POOL_SIZE", default=64)
 
 CHANNEL_LAYERS = {
     "default": {
