@@ -84,14 +84,7 @@ def transitions_record(transitions: list[Transition]) -> None:
 
 
 def _deliveries(transitions: list[Transition]) -> list[tuple[str, dict]]:
-    """What to push live. A user who just went offline has no socket left to push to (their
-    own copy stays in their stream): skipping it halves the work of a mass disconnect."""
-    return [
-        (recipient, event)
-        for transition in transitions
-        for recipient, event in transition.deliveries
-        if not (transition.status == store.OFFLINE and recipient == transition.user_id)
-    ]
+    return [delivery for transition in transitions for delivery in transition.deliveries]
 
 
 def transitions_publish(transitions: list[Transition]) -> None:

@@ -27,18 +27,21 @@ from .selectors import millis_to_iso
 ONLINE, AWAY, BUSY, OFFLINE = "online", "away", "busy", "offline"
 CLIENT_STATUSES = (ONLINE, AWAY, BUSY)
 
-# Shared by the scripts below. emit() appends one presence.changed event to the user's own
-# stream and to each watcher's, and returns {recipient, event id, ...}.
+# Shared by the scripts below. emit() appends one presence.changed event to each watcher's
+# stream and (unless the user went offline) to the user's own, and returns
+# {recipient, event id, ...}.
 _PRELUDE = """
 local P = ARGV[1]
 local MAXLEN = ARGV[2]
 local TTL = tonumber(ARGV[3])
 local function k(...) return table.concat({P, 'presence', ...}, ':') end
 local function emit(user, status, at_iso, out)
-  local payload = cjson.encode({type = 'presence.changed', user = user, status = status, at = at_iso})
-  -- Nobody is in their own watchers set (subscribe leaves them out): no duplicate here.
+  -- Nobody is in their own watchers set (subscribe leaves them out): no duplicate here. The
+  -- user's own stream tells their other devices; going offline, they have none left.
   local recipients = redis.call('SMEMBERS', k('watchers', user))
-  table.insert(recipients, user)
+  if status ~= 'offline' then table.insert(recipients, user) end
+  if #recipients == 0 then return out end
+  local payload = cjson.encode({type = 'presence.changed', user = user, status = status, at = at_iso})
   for _, recipient in ipairs(recipients) do
     local stream = P .. ':stream:' .. recipient
     local id = redis.call('XADD', stream, 'MAXLEN', '~', MAXLEN, '*', 'e', payload)
@@ -118,10 +121,13 @@ for _, member in ipairs(expired) do
     if previous ~= 'offline' then
       redis.call('HSET', state, 'status', 'offline', 'since', now)
       table.insert(transitions, emit(user, 'offline', at_iso, {user, previous, 'offline'}))
-      for _, target in ipairs(redis.call('SMEMBERS', k('watching', user))) do
-        redis.call('SREM', k('watchers', target), user)
+      local watching = redis.call('SMEMBERS', k('watching', user))
+      if #watching > 0 then
+        for _, target in ipairs(watching) do
+          redis.call('SREM', k('watchers', target), user)
+        end
+        redis.call('DEL', k('watching', user))
       end
-      redis.call('DEL', k('watching', user))
     end
   end
 end
