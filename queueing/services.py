@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from presence.services import presence_watchers_prune
 from telepresence import streams
-from telepresence.errors import Conflict, Forbidden, Invalid
+from telepresence.errors import Conflict, DomainError, Forbidden, Invalid
 from telepresence.redis import get_redis, key
 
 from . import events, rules, selectors
@@ -439,16 +439,34 @@ def queue_entry_start(*, entry_id: object, doctor: User, now: datetime | None = 
 def queue_entry_complete(
     *, entry_id: object, doctor: User, now: datetime | None = None
 ) -> QueueEntry:
-    """The claiming doctor ends the consultation; its length feeds today's estimates."""
+    """The claiming doctor ends the consultation; its length feeds today's estimates.
+
+    A checked-in patient's appointment is fulfilled with it, in the same transaction.
+    """
     entry = _held_by(entry_id=entry_id, doctor=doctor, status=Status.IN_CONSULTATION)
     now = _now(now)
-    if not _move(
-        entry=entry, to_status=Status.COMPLETED, actor=doctor, note="completed", now=now,
-        updates={"completed_at": now, "ended_at": now},
-        also=Q(claimed_by=doctor),
-    ):
-        raise WrongState()
+    with transaction.atomic():
+        if not _move(
+            entry=entry, to_status=Status.COMPLETED, actor=doctor, note="completed", now=now,
+            updates={"completed_at": now, "ended_at": now},
+            also=Q(claimed_by=doctor),
+        ):
+            raise WrongState()
+        if entry.appointment_id is not None:
+            _appointment_fulfil(appointment_id=entry.appointment_id, doctor=doctor, now=now)
     return _fresh(entry.pk)
+
+
+def _appointment_fulfil(*, appointment_id: object, doctor: User, now: datetime) -> None:
+    from appointments.services import appointment_complete
+
+    try:
+        with transaction.atomic():
+            appointment_complete(actor=doctor, appointment_id=appointment_id, now=now)
+    except DomainError as error:
+        # Already fulfilled or cancelled, or another doctor's appointment: the consultation
+        # still ended; the appointment is left as it is.
+        logger.info("appointment not fulfilled with its queue entry: %s", error.code)
 
 
 def queue_entry_release(*, entry_id: object, doctor: User, now: datetime | None = None) -> QueueEntry:

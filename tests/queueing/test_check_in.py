@@ -114,3 +114,21 @@ def test_checking_in_through_the_appointments_app_queues_the_patient(doctor, pat
     entry = QueueEntry.objects.get(patient=patient)
     assert (entry.status, entry.doctor, entry.appointment_id) == ("waiting", doctor, appointment.pk)
     assert entry.appointment_start == NINE_AM
+
+
+def test_completing_a_checked_in_patient_fulfils_their_appointment(doctor, patient, online, default_queue):
+    from appointments import services as appointments
+    from appointments.models import Appointment
+    from tests.appointments.conftest import NINE_AM, NOW
+    from tests.appointments.factories import book, give_hours
+
+    online(patient)
+    appointment = book(patient, give_hours(doctor), NINE_AM, NOW, reason="follow-up")
+    appointments.appointment_check_in(
+        actor=patient, appointment_id=appointment.pk, now=NINE_AM - timedelta(minutes=5)
+    )
+    entry = services.queue_entry_next(doctor=doctor, now=NINE_AM)
+    services.queue_entry_start(entry_id=entry.pk, doctor=doctor, now=NINE_AM)
+    services.queue_entry_complete(entry_id=entry.pk, doctor=doctor, now=NINE_AM + timedelta(minutes=12))
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.FULFILLED
