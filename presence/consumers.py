@@ -179,7 +179,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
 
     async def on_heartbeat(self, frame: dict[str, Any]) -> None:
-        await self._touch(force=True)
+        # receive() has already refreshed the connection's deadline for this frame.
         # Re-joining keeps the group alive past channels-redis' group expiry and restores it
         # after a Redis restart; once a minute is enough for both and spares the hot path.
         now = time.monotonic()

@@ -125,11 +125,6 @@ class _BackgroundRecorder:
             except Exception:  # noqa: BLE001 - a bad batch must not stop later ones
                 logger.exception("presence transitions not recorded")
 
-    async def drain(self) -> None:
-        """Wait until everything added so far is recorded (tests, shutdown)."""
-        while self.flushing is not None and not self.flushing.done():
-            await self.flushing
-
 
 _recorders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _BackgroundRecorder] = (
     weakref.WeakKeyDictionary()
@@ -141,11 +136,6 @@ def _recorder() -> _BackgroundRecorder:
     if loop not in _recorders:
         _recorders[loop] = _BackgroundRecorder(loop)
     return _recorders[loop]
-
-
-async def arecorded() -> None:
-    """Wait for this event loop's background recording to catch up."""
-    await _recorder().drain()
 
 
 # --- connections ------------------------------------------------------------------------------
